@@ -1,0 +1,3 @@
+from codetier.cli import main
+
+raise SystemExit(main())

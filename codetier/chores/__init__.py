@@ -1,0 +1,19 @@
+"""Chores, one module per chore, registered per task type."""
+
+from __future__ import annotations
+
+from codetier.chores import format_fix, generic, rename
+from codetier.chores.base import Chore, Request
+
+CHORES: dict[str, Chore] = {
+    "format_fix": format_fix.CHORE,
+    "rename": rename.CHORE,
+}
+
+
+def get(task: str) -> Chore:
+    """The chore for a task type; free-text tasks share the generic one."""
+    return CHORES.get(task) or generic.chore(task)
+
+
+__all__ = ["CHORES", "Chore", "Request", "get"]

@@ -1,0 +1,49 @@
+"""Formatting and lint fixes: ruff format + `ruff check --fix`, at the tool tier."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from codetier.chores.base import Chore, Request
+from codetier.engine import Check, Job, Link, Result
+from codetier.errors import UsageError
+from codetier.providers.base import Call, Completion
+from codetier.registry import Registry
+
+
+def _paths(req: Request) -> list[str]:
+    paths = [req.rel(p) for p in req.files if p.suffix in (".py", ".pyi")]
+    if not paths:
+        raise UsageError("format_fix needs Python files: name them with --file or in the request")
+    return paths
+
+
+def job(req: Request, reg: Registry) -> Job:
+    paths = _paths(req)
+    spec = reg.task("format_fix")
+    listing = "\n\n".join(f"{req.rel(p)}:\n{p.read_text('utf-8', errors='replace')}" for p in req.files)
+
+    def build(link: Link, failures: Sequence[str]) -> Call:
+        prompt = f"Format these files and fix their lint errors:\n\n{listing}"
+        payload = {"root": str(req.root), "paths": paths}
+        return Call("format_fix", link.model, "", prompt, spec.max_tokens, payload=payload)
+
+    def check(c: Completion) -> Check:
+        try:
+            return Check(True, value=json.loads(c.text))
+        except json.JSONDecodeError:
+            return Check(False, "ruff's report was not JSON")
+
+    return Job("format_fix", build, check)
+
+
+def finish(req: Request, result: Result) -> str:
+    report = result.value
+    lines = [f"reformatted {p}" for p in report["formatted"]]
+    lines += [f"fixed {p}" for p in report["fixed"] if p not in report["formatted"]]
+    lines += [f"left for you: {f}" for f in report["remaining"]]
+    return "\n".join(lines) or "nothing to change"
+
+
+CHORE = Chore(job, finish)

@@ -1,0 +1,54 @@
+"""Free-text chores answered by a model: explain, review, tests, implement,
+architecture, refactors, debugging, docstrings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from codetier.chores.base import Chore, Request, not_truncated, text_of, with_failures
+from codetier.engine import Job, Link
+from codetier.providers.base import Call
+from codetier.registry import Registry
+
+SYSTEM = {
+    "standard": "You are a senior software engineer. Answer the request precisely and concisely.",
+    # Small models do better with the shape of the answer spelled out.
+    "explicit": (
+        "You are a careful software engineer. Do exactly what the request asks and nothing more.\n"
+        "Rules:\n"
+        "1. Answer in plain text or Markdown; put code in fenced blocks.\n"
+        "2. Do not invent files, functions or APIs that the context does not show.\n"
+        "3. Keep the answer short: no preamble, no closing summary."
+    ),
+}
+
+
+def prompt_for(req: Request) -> str:
+    parts = [f"Request: {req.text}"]
+    for path in req.files:
+        body = path.read_text("utf-8", errors="replace")
+        parts.append(f"File {req.rel(path)}:\n```\n{body}\n```")
+    return "\n\n".join(parts)
+
+
+def job(req: Request, reg: Registry, task: str) -> Job:
+    spec = reg.task(task)
+    base = prompt_for(req)
+
+    def build(link: Link, failures: Sequence[str]) -> Call:
+        variant = spec.variant(link.tier)
+        model = reg.models.get(link.model) if link.model else None
+        return Call(
+            task=task,
+            model=link.model,
+            system=SYSTEM.get(variant, SYSTEM["standard"]),
+            prompt=with_failures(base, failures),
+            max_tokens=spec.max_tokens,
+            effort=spec.effort if model and model.effort else None,
+        )
+
+    return Job(task, build, not_truncated)
+
+
+def chore(task: str) -> Chore:
+    return Chore(lambda req, reg: job(req, reg, task), lambda req, result: text_of(result))

@@ -1,0 +1,53 @@
+"""The `codetier` command. Subcommands load lazily so `route` stays fast."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+
+import click
+
+from codetier import __version__
+from codetier.cli.errors import error_handler
+
+# name -> "module:attribute"; each module imports only what its command needs.
+COMMANDS: dict[str, str] = {
+    "route": "codetier.cli.route:route",
+    "ask": "codetier.cli.ask:ask",
+    "config": "codetier.cli.config_cmd:config",
+    "spend": "codetier.cli.spend:spend",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, attr = target.split(":")
+        command: click.Command = getattr(importlib.import_module(module), attr)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="codetier")
+def cli() -> None:
+    """Route each coding chore to the cheapest thing that does it well.
+
+    Deterministic tools (ruff, rope, git) first, then Haiku, Sonnet and Opus,
+    with every output checked and every call in the spend ledger.
+    """
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    with error_handler() as code:
+        result = cli.main(
+            args=list(argv) if argv is not None else None,
+            prog_name="codetier",
+            standalone_mode=False,
+        )
+        code.value = result if isinstance(result, int) else 0
+    return code.value

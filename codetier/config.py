@@ -1,0 +1,175 @@
+"""Layered configuration with provenance.
+
+Precedence, lowest first: built-in defaults < user config < `[tool.codetier]`
+in pyproject.toml < `.codetier.toml` < `CODETIER_SECTION__KEY` env vars <
+flags. Read at call time, never at import.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from codetier import paths
+from codetier.errors import ConfigError
+
+DEFAULTS = "built-in defaults"
+ENV_PREFIX = "CODETIER_"
+
+
+@dataclass(frozen=True)
+class Layer:
+    source: str  # a file path, "built-in defaults", "environment" or "flags"
+    data: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Config:
+    """The merged settings and, for every leaf key, the layer it came from."""
+
+    data: Mapping[str, Any]
+    origin: Mapping[str, str]
+    repo: Path | None
+
+    def get(self, dotted: str, default: Any = None) -> Any:
+        node: Any = self.data
+        for part in dotted.split("."):
+            if not isinstance(node, Mapping) or part not in node:
+                return default
+            node = node[part]
+        return node
+
+
+def find_repo_root(start: Path | None = None) -> Path | None:
+    """The nearest directory at or above `start` with .git, .codetier.toml or pyproject.toml."""
+    here = (start or Path.cwd()).resolve()
+    for d in (here, *here.parents):
+        if (d / ".git").exists():
+            return d
+    for d in (here, *here.parents):
+        if (d / ".codetier.toml").is_file() or (d / "pyproject.toml").is_file():
+            return d
+    return None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(str(path), "(file)", f"invalid TOML: {e}") from None
+    except OSError as e:
+        raise ConfigError(str(path), "(file)", f"cannot read: {e.strerror}") from None
+
+
+def default_layer() -> Layer:
+    text = resources.files("codetier").joinpath("defaults.toml").read_text("utf-8")
+    return Layer(DEFAULTS, tomllib.loads(text))
+
+
+def file_layers(repo: Path | None) -> list[Layer]:
+    layers = []
+    user = paths.user_config()
+    if user.is_file():
+        layers.append(Layer(str(user), _read_toml(user)))
+    if repo is not None:
+        pyproject = repo / "pyproject.toml"
+        if pyproject.is_file():
+            tool = _read_toml(pyproject).get("tool", {})
+            if isinstance(tool, dict) and isinstance(tool.get("codetier"), dict):
+                layers.append(Layer(f"{pyproject} [tool.codetier]", tool["codetier"]))
+        dotfile = repo / ".codetier.toml"
+        if dotfile.is_file():
+            layers.append(Layer(str(dotfile), _read_toml(dotfile)))
+    return layers
+
+
+def env_layer(environ: Mapping[str, str]) -> Layer:
+    """`CODETIER_BUDGET__DAILY_USD=3` sets budget.daily_usd; values parse as TOML."""
+    data: dict[str, Any] = {}
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        keys = [k.lower() for k in name[len(ENV_PREFIX) :].split("__")]
+        try:
+            value = tomllib.loads(f"v = {raw}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw
+        node = data
+        for k in keys[:-1]:
+            node = node.setdefault(k, {})
+        node[keys[-1]] = value
+    return Layer("environment", data)
+
+
+def _merge(
+    into: dict[str, Any], origin: dict[str, str], new: Mapping[str, Any], source: str, prefix: str
+) -> None:
+    for key, value in new.items():
+        dotted = f"{prefix}{key}"
+        if dotted == "prices" and isinstance(value, list):
+            _merge_prices(into, origin, value, source)
+        elif isinstance(value, Mapping) and isinstance(into.get(key), dict):
+            _merge(into[key], origin, value, source, f"{dotted}.")
+        else:
+            into[key] = _copy(value)
+            _mark(origin, dotted, value, source)
+
+
+def _mark(origin: dict[str, str], dotted: str, value: Any, source: str) -> None:
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            _mark(origin, f"{dotted}.{k}", v, source)
+    else:
+        origin[dotted] = source
+
+
+def _merge_prices(into: dict[str, Any], origin: dict[str, str], rows: list[Any], source: str) -> None:
+    """Price rows merge by (model, effective): a user row adds or replaces one row."""
+    table: list[Any] = into.setdefault("prices", [])
+    for row in rows:
+        if not isinstance(row, Mapping):
+            raise ConfigError(source, "prices", f"expected a table per row, got {row!r}")
+        key = (row.get("model"), row.get("effective"))
+        table[:] = [r for r in table if (r.get("model"), r.get("effective")) != key]
+        table.append(dict(row))
+        origin[f"prices.{row.get('model')}@{row.get('effective')}"] = source
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+def merge(layers: list[Layer]) -> tuple[dict[str, Any], dict[str, str]]:
+    data: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+    for layer in layers:
+        _merge(data, origin, layer.data, layer.source, "")
+    return data, origin
+
+
+def load(
+    start: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    flags: Mapping[str, Any] | None = None,
+) -> Config:
+    """Read every layer now and merge them (no caching: config is read at call time)."""
+    repo = find_repo_root(start)
+    layers = [
+        default_layer(),
+        *file_layers(repo),
+        env_layer(os.environ if environ is None else environ),
+    ]
+    if flags:
+        layers.append(Layer("flags", flags))
+    data, origin = merge(layers)
+    return Config(data, origin, repo)

@@ -1,0 +1,237 @@
+"""Runs a Route: estimate → budgets → provider → the chore's check → ledger
+row → escalate to the next link on failure, with the reason in the prompt.
+
+Knows no click, no LSP, no socket: entry points and chores call `run`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from codetier import ledger, pricing, providers, tokens
+from codetier.errors import AllAttemptsFailed, BudgetRefused, NoKeyError
+from codetier.providers.base import Call, Completion, Provider, ProviderError
+from codetier.registry import Registry
+
+
+@dataclass(frozen=True)
+class Link:
+    """One step of a chain: a tier, the provider that serves it, its model."""
+
+    tier: str
+    provider: str
+    model: str | None
+
+    @property
+    def label(self) -> str:
+        return self.model or self.provider
+
+
+@dataclass(frozen=True)
+class Route:
+    task: str
+    tier: str
+    links: tuple[Link, ...]
+    reasons: tuple[str, ...] = ()
+    context_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class Check:
+    ok: bool
+    reason: str = ""
+    value: Any = None
+
+
+@dataclass(frozen=True)
+class Job:
+    """What a chore hands the engine: how to build each attempt's call (given
+    the failures so far) and how to check its output."""
+
+    task: str
+    build: Callable[[Link, Sequence[str]], Call]
+    check: Callable[[Completion], Check]
+    redacted: bool = False
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class Context:
+    source: str = "cli"
+    repo: str | None = None
+    session: str | None = None
+    request_id: str = field(default_factory=lambda: "ct_" + uuid.uuid4().hex[:16])
+    now: Callable[[], dt.datetime] = _utcnow
+
+
+@dataclass(frozen=True)
+class Attempt:
+    link: Link
+    outcome: str
+    reason: str
+    cost_micros: int
+    latency_ms: int
+
+    def line(self) -> str:
+        return f"{self.link.tier} ({self.link.label}): {self.outcome}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class Result:
+    request_id: str
+    completion: Completion
+    value: Any
+    link: Link
+    attempts: tuple[Attempt, ...]
+
+    @property
+    def cost_micros(self) -> int:
+        return sum(a.cost_micros for a in self.attempts)
+
+
+def estimate_micros(reg: Registry, call: Call) -> tuple[int, int]:
+    """(input tokens, worst-case cost): input counted locally, output at max_tokens."""
+    n_in = tokens.estimate(call.system, call.prompt)
+    if call.model is None:
+        return n_in, 0
+    return n_in, pricing.cost_for(reg, call.model, pricing.Usage(input=n_in, output=call.max_tokens))
+
+
+def check_budgets(reg: Registry, task_limit: int | None, estimate: int, spent_today: int) -> None:
+    """Raise BudgetRefused naming the budget, its limit and the estimate."""
+    limits = [
+        (n, v) for n, v in (("per-task", task_limit), ("per-call", reg.per_call_micros)) if v is not None
+    ]
+    for name, limit in limits:
+        if estimate > limit:
+            raise BudgetRefused(name, limit, estimate)
+    if reg.daily_micros is not None and spent_today + estimate > reg.daily_micros:
+        raise BudgetRefused("daily", reg.daily_micros, spent_today + estimate)
+
+
+def run(
+    job: Job,
+    route: Route,
+    reg: Registry,
+    ctx: Context | None = None,
+    *,
+    registry_of_providers: Mapping[str, Callable[[], Provider]] | None = None,
+) -> Result:
+    """Try each link in turn until one passes its check; record every attempt."""
+    ctx = ctx or Context()
+    factories = registry_of_providers or providers.PROVIDERS
+    task = reg.task(job.task)
+    failures: list[str] = []
+    attempts: list[Attempt] = []
+    no_key: NoKeyError | None = None
+    db = ledger.connect()
+    try:
+        for number, link in enumerate(route.links, start=1):
+            call = job.build(link, tuple(failures))
+            n_in, estimate = estimate_micros(reg, call)
+            started = ctx.now()
+
+            def write(
+                outcome: str,
+                reason: str,
+                completion: Completion | None = None,
+                latency_ms: int = 0,
+                *,
+                link: Link = link,
+                call: Call = call,
+                n_in: int = n_in,
+                started: dt.datetime = started,
+                number: int = number,
+            ) -> Attempt:
+                usage = completion.usage if completion else pricing.Usage()
+                cost = (
+                    pricing.cost_for(reg, completion.model or link.model, usage)
+                    if completion and link.model
+                    else 0
+                )
+                if link.model is None and completion is not None:
+                    # Deterministic work: price what the deep model would have read and written.
+                    usage_cf = pricing.Usage(input=n_in, output=tokens.estimate(completion.text))
+                else:
+                    usage_cf = usage
+                cf = pricing.counterfactual(reg, usage_cf) if completion else 0
+                ledger.record(
+                    db,
+                    ledger.Row(
+                        ts=started,
+                        source=ctx.source,
+                        request_id=ctx.request_id,
+                        attempt=number,
+                        task=job.task,
+                        tier=link.tier,
+                        provider=link.provider,
+                        model=(completion.model if completion and completion.model else link.model),
+                        session=ctx.session,
+                        repo=ctx.repo,
+                        input_tokens=usage.input,
+                        output_tokens=usage.output,
+                        cache_write_5m_tokens=usage.cache_write_5m,
+                        cache_write_1h_tokens=usage.cache_write_1h,
+                        cache_read_tokens=usage.cache_read,
+                        cost_micros=cost,
+                        counterfactual_micros=cf,
+                        latency_ms=latency_ms,
+                        outcome=outcome,
+                        reason=reason or None,
+                        redacted=job.redacted,
+                        provider_request_id=completion.request_id if completion else None,
+                        prompt=call.prompt if reg.store_prompts else None,
+                    ),
+                )
+                attempt = Attempt(link, outcome, reason, cost, latency_ms)
+                attempts.append(attempt)
+                return attempt
+
+            if link.model is not None:
+                try:
+                    spent = ledger.rows.spent_on(db, started.astimezone().date())
+                    check_budgets(reg, task.max_cost_micros, estimate, spent)
+                except BudgetRefused as e:
+                    write("budget_refused", str(e))
+                    failures.append(f"{link.label}: {e}")
+                    continue
+            provider = factories[link.provider]()
+            t0 = time.perf_counter()
+            try:
+                completion = provider.complete(call)
+            except NoKeyError as e:
+                no_key = e
+                failures.append(f"{link.label}: no API key")
+                continue
+            except ProviderError as e:
+                write("provider_error", str(e), latency_ms=_ms(t0))
+                failures.append(f"{link.label}: {e}")
+                continue
+            latency = _ms(t0)
+            verdict = job.check(completion)
+            if not verdict.ok:
+                write("check_failed", verdict.reason, completion, latency)
+                failures.append(f"the previous answer was rejected: {verdict.reason}")
+                continue
+            write("ok", "", completion, latency)
+            return Result(ctx.request_id, completion, verdict.value, link, tuple(attempts))
+    finally:
+        db.close()
+    if no_key is not None and not attempts:
+        raise no_key  # nothing was tried: the only links needed a model
+    lines = [a.line() for a in attempts]
+    if no_key is not None:
+        lines.append(str(no_key))
+    raise AllAttemptsFailed(lines)
+
+
+def _ms(t0: float) -> int:
+    return round((time.perf_counter() - t0) * 1000)

@@ -1,0 +1,40 @@
+"""All printing goes through here so every output is capturable in tests."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+
+def echo(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+
+
+def err(text: str) -> None:
+    sys.stderr.write(text + "\n")
+
+
+def emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def usd(micros: int) -> str:
+    """Money for people: micro-dollars as dollars with sensible precision."""
+    dollars = micros / 1_000_000
+    if dollars and abs(dollars) < 0.01:
+        return f"${dollars:.4f}"
+    return f"${dollars:.2f}"
+
+
+def table(title: str, columns: list[str], rows: list[list[str]]) -> None:
+    """Render a table with rich (imported only when a table is printed)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title=title)
+    for i, col in enumerate(columns):
+        t.add_column(col, justify="left" if i == 0 else "right")
+    for row in rows:
+        t.add_row(*row)
+    Console(file=sys.stdout, width=120).print(t)

@@ -1,0 +1,1 @@
+"""Thin wrappers over deterministic tools: ruff, rope and git."""
