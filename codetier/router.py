@@ -150,7 +150,8 @@ def _fit_window(
     if not fits:
         windows = ", ".join(f"{link.model} {reg.models[link.model].window:,}" for link in links if link.model)
         raise CodetierError(
-            f"refused: context ~{context:,} tokens + {max_out:,} output exceeds every window in the chain ({windows})"
+            f"refused: context ~{context:,} tokens + {max_out:,} output"
+            f" exceeds every window in the chain ({windows})"
         )
     return tuple(fits)
 

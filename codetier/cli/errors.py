@@ -46,9 +46,8 @@ def error_handler() -> Iterator[ExitCode]:
         try:
             log.parent.mkdir(parents=True, exist_ok=True)
             with log.open("a", encoding="utf-8") as f:
-                f.write(
-                    f"--- {dt.datetime.now().isoformat()} codetier {__version__} python {sys.version.split()[0]}\n"
-                )
+                stamp = dt.datetime.now().isoformat()
+                f.write(f"--- {stamp} codetier {__version__} python {sys.version.split()[0]}\n")
                 f.write(f"argv: {sys.argv!r}\n")
                 f.write(traceback.format_exc())
             output.err(f"codetier: internal error, please report it with {log}")

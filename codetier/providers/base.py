@@ -27,7 +27,7 @@ class Call:
 @dataclass(frozen=True)
 class Completion:
     text: str
-    usage: Usage = Usage()
+    usage: Usage = field(default_factory=Usage)
     model: str | None = None
     stop_reason: str | None = None
     request_id: str | None = None
