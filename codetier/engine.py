@@ -6,6 +6,7 @@ Knows no click, no LSP, no socket: entry points and chores call `run`.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 import uuid
@@ -13,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from codetier import ledger, pricing, providers, tokens
+from codetier import ledger, pricing, providers, redact, tokens
 from codetier.errors import AllAttemptsFailed, BudgetRefused, NoKeyError
 from codetier.providers.base import Call, Completion, Provider, ProviderError
 from codetier.registry import Registry
@@ -136,6 +137,10 @@ def run(
     try:
         for number, link in enumerate(route.links, start=1):
             call = job.build(link, tuple(failures))
+            redacted = job.redacted
+            if link.model is not None:
+                call, found = _redacted(call)
+                redacted = redacted or found
             n_in, estimate = estimate_micros(reg, call)
             started = ctx.now()
 
@@ -150,6 +155,7 @@ def run(
                 n_in: int = n_in,
                 started: dt.datetime = started,
                 number: int = number,
+                redacted: bool = redacted,
             ) -> Attempt:
                 usage = completion.usage if completion else pricing.Usage()
                 cost = (
@@ -186,7 +192,7 @@ def run(
                         latency_ms=latency_ms,
                         outcome=outcome,
                         reason=reason or None,
-                        redacted=job.redacted,
+                        redacted=redacted,
                         provider_request_id=completion.request_id if completion else None,
                         prompt=call.prompt if reg.store_prompts else None,
                     ),
@@ -231,6 +237,14 @@ def run(
     if no_key is not None:
         lines.append(str(no_key))
     raise AllAttemptsFailed(lines)
+
+
+def _redacted(call: Call) -> tuple[Call, bool]:
+    """Nothing secret-shaped reaches a model: redact the system and the prompt."""
+    system, prompt = redact.redact(call.system), redact.redact(call.prompt)
+    if not (system.count or prompt.count):
+        return call, False
+    return dataclasses.replace(call, system=system.text, prompt=prompt.text), True
 
 
 def _ms(t0: float) -> int:

@@ -118,8 +118,11 @@ class Registry:
         return max(rows, key=lambda p: p.effective)
 
 
-class _Reader:
-    """Typed access to the merged config that names the source of a bad value."""
+class Reader:
+    """Typed access to the merged config that names the source of a bad value.
+
+    Feature modules validate their own sections with it.
+    """
 
     def __init__(self, cfg: Config) -> None:
         self.cfg = cfg
@@ -177,7 +180,7 @@ def _micros(usd: float | None) -> int | None:
 
 def build(cfg: Config) -> Registry:
     """Validate the merged config into a Registry, or raise ConfigError."""
-    r = _Reader(cfg)
+    r = Reader(cfg)
     tiers = {}
     for name in r.table("tiers"):
         if name not in TIERS:
@@ -217,7 +220,7 @@ def build(cfg: Config) -> Registry:
     return reg
 
 
-def _price(r: _Reader, i: int, row: Any) -> Price:
+def _price(r: Reader, i: int, row: Any) -> Price:
     model = row.get("model") if isinstance(row, Mapping) else None
     key = f"prices.{model}@{row.get('effective') if isinstance(row, Mapping) else i}"
     if not isinstance(model, str):
@@ -248,7 +251,7 @@ def _price(r: _Reader, i: int, row: Any) -> Price:
     return Price(model, eff, long_threshold=threshold, long_rates=long_rates, **rates)
 
 
-def _task(r: _Reader, name: str, tiers: Mapping[str, Tier]) -> Task:
+def _task(r: Reader, name: str, tiers: Mapping[str, Tier]) -> Task:
     key = f"tasks.{name}"
     if name not in TASK_TYPES and not isinstance(r.cfg.get(f"{key}.tier"), str):
         raise r.fail(f"{key}.tier", "a new task type needs a tier")

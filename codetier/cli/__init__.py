@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from collections.abc import Sequence
 
 import click
@@ -16,19 +17,34 @@ COMMANDS: dict[str, str] = {
     "ask": "codetier.cli.ask:ask",
     "config": "codetier.cli.config_cmd:config",
     "spend": "codetier.cli.spend:spend",
+    # Registered here once so feature modules never edit this file.
+    "commit-msg": "codetier.cli.commit_msg:commit_msg",
+    "changelog": "codetier.cli.changelog:changelog",
+    "fix": "codetier.cli.fix:fix",
+    "hooks": "codetier.cli.hooks_cmd:hooks",
+    "lsp": "codetier.cli.lsp:lsp",
+    "daemon": "codetier.cli.daemon:daemon",
+    "audit": "codetier.cli.audit:audit",
+    "undo": "codetier.cli.undo:undo",
 }
 
 
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
+        return sorted(n for n in COMMANDS if importlib.util.find_spec(COMMANDS[n].split(":")[0]))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         target = COMMANDS.get(cmd_name)
         if target is None:
             return None
         module, attr = target.split(":")
-        command: click.Command = getattr(importlib.import_module(module), attr)
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as e:
+            if e.name != module:
+                raise
+            return None  # a command whose feature is not built yet
+        command: click.Command = getattr(mod, attr)
         return command
 
 

@@ -83,3 +83,12 @@ def connect(path: Path | None = None) -> sqlite3.Connection:
     db.execute("PRAGMA synchronous = NORMAL")
     _apply_migrations(db)
     return db
+
+
+@migration
+def m002_links_and_phases(db: sqlite3.Connection) -> None:
+    """parent_id links a cache hit to its precompute row; phase splits plan
+    and execution; cache_key names a precomputed draft."""
+    db.execute("ALTER TABLE attempts ADD COLUMN parent_id INTEGER")
+    db.execute("ALTER TABLE attempts ADD COLUMN phase TEXT")
+    db.execute("ALTER TABLE attempts ADD COLUMN cache_key TEXT")

@@ -35,6 +35,9 @@ class Row:
     redacted: bool = False
     provider_request_id: str | None = None
     prompt: str | None = None
+    parent_id: int | None = None
+    phase: str | None = None
+    cache_key: str | None = None
 
 
 COLUMNS = [f.name for f in dataclasses.fields(Row)]

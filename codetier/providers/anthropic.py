@@ -97,8 +97,8 @@ class AnthropicProvider:
             kwargs["output_config"] = {"effort": call.effort}
         try:
             msg = _client(key, base).messages.create(timeout=call.timeout, **kwargs)
-        except NoKeyError:
-            raise
+        except ValueError as e:  # a body that is not JSON surfaces as JSONDecodeError
+            raise ProviderError("malformed", f"the API sent a malformed reply: {e}", retryable=True) from None
         except Exception as e:
             for etype, kind, retryable, sentence in ERRORS:
                 if isinstance(e, etype):
@@ -108,7 +108,9 @@ class AnthropicProvider:
                         kind, f"{sentence}: {detail}", retryable=retryable, status=status
                     ) from None
             raise
-        text = "".join(getattr(block, "text", "") for block in msg.content)
+        if not isinstance(msg, anthropic.types.Message) or msg.content is None or msg.usage is None:
+            raise ProviderError("malformed", "the API sent a reply that is not a message", retryable=True)
+        text = "".join(getattr(block, "text", "") or "" for block in msg.content)
         return Completion(
             text=text,
             usage=_usage(msg.usage),
