@@ -71,6 +71,8 @@ class Context:
     session: str | None = None
     request_id: str = field(default_factory=lambda: "ct_" + uuid.uuid4().hex[:16])
     now: Callable[[], dt.datetime] = _utcnow
+    phase: str | None = None  # "plan" / "execute" for plan → execute requests
+    cache_key: str | None = None  # set when the daemon precomputes a draft
 
 
 @dataclass(frozen=True)
@@ -195,6 +197,8 @@ def run(
                         redacted=redacted,
                         provider_request_id=completion.request_id if completion else None,
                         prompt=call.prompt if reg.store_prompts else None,
+                        phase=ctx.phase,
+                        cache_key=ctx.cache_key,
                     ),
                 )
                 attempt = Attempt(link, outcome, reason, cost, latency_ms)
