@@ -254,7 +254,7 @@ def _price(r: Reader, i: int, row: Any) -> Price:
 def _task(r: Reader, name: str, tiers: Mapping[str, Tier]) -> Task:
     key = f"tasks.{name}"
     if name not in TASK_TYPES and not isinstance(r.cfg.get(f"{key}.tier"), str):
-        raise r.fail(f"{key}.tier", "a new task type needs a tier")
+        raise r.fail(key, f"unknown task type {name!r} (to add a task type, give it a tier)")
     tier = r.string(f"{key}.tier", TIERS)
     fallbacks = r.strings(f"{key}.fallbacks")
     for fb in fallbacks:

@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from codetier import config, paths, registry
+from codetier.cli import main
+from codetier.errors import ConfigError
+
+
+def load(root: Path, environ: dict[str, str] | None = None) -> registry.Registry:
+    return registry.build(config.load(root, environ=environ or {}))
+
+
+def test_precedence_and_provenance(tmp_path: Path) -> None:
+    user = paths.user_config()
+    user.parent.mkdir(parents=True, exist_ok=True)
+    user.write_text("[budget]\ndaily_usd = 1.0\nper_call_usd = 0.5\n")
+    (tmp_path / "pyproject.toml").write_text("[tool.codetier.budget]\ndaily_usd = 2.0\n")
+    (tmp_path / ".codetier.toml").write_text('[tasks.commit_message]\ntier = "balanced"\n')
+    cfg = config.load(tmp_path, environ={"CODETIER_BUDGET__PER_CALL_USD": "0.25"})
+    assert cfg.get("budget.daily_usd") == 2.0
+    assert cfg.origin["budget.daily_usd"].endswith("pyproject.toml [tool.codetier]")
+    assert cfg.get("budget.per_call_usd") == 0.25
+    assert cfg.origin["budget.per_call_usd"] == "environment"
+    assert cfg.origin["tasks.commit_message.tier"].endswith(".codetier.toml")
+    assert cfg.origin["tasks.commit_message.max_tokens"] == config.DEFAULTS
+    reg = registry.build(cfg)
+    assert reg.task("commit_message").tier == "balanced"
+
+
+def test_flags_beat_everything(tmp_path: Path) -> None:
+    (tmp_path / ".codetier.toml").write_text("[budget]\ndaily_usd = 2.0\n")
+    cfg = config.load(tmp_path, environ={"CODETIER_BUDGET__DAILY_USD": "3"}, flags={"budget": {"daily_usd": 4}})
+    assert (cfg.get("budget.daily_usd"), cfg.origin["budget.daily_usd"]) == (4, "flags")
+
+
+def test_a_price_row_overrides_by_model_and_date(tmp_path: Path) -> None:
+    (tmp_path / ".codetier.toml").write_text(
+        '[[prices]]\nmodel = "claude-sonnet-5-5"\neffective = "2026-10-07"\ninput = 2.0\noutput = 10.0\n'
+        "cache_write_5m = 2.5\ncache_write_1h = 4.0\ncache_read = 0.10\n"
+    )
+    reg = load(tmp_path)
+    import datetime as dt
+
+    assert reg.price("claude-sonnet-5-5", dt.date(2026, 11, 1)).cache_read == 0.10
+    assert reg.price("claude-sonnet-5-5", dt.date(2026, 10, 1)).cache_read == 0.20
+    assert reg.price("claude-opus-5-5").input == 4.0  # other rows stay
+
+
+@pytest.mark.parametrize(
+    ("toml", "key", "expected"),
+    [
+        ("[budget\n", "(file)", "invalid TOML"),
+        ("[tasks.comit_message]\nmax_tokens = 5\n", "tasks.comit_message", "unknown task type 'comit_message'"),
+        ('[tasks.commit_message]\ntier = "cheap"\n', "tasks.commit_message.tier", "expected one of tool, fast"),
+        ('[tasks.commit_message]\nfallbacks = ["premium"]\n', "tasks.commit_message.fallbacks", "got 'premium'"),
+        ("[budget]\ndaily_usd = -1\n", "budget.daily_usd", "expected a number >= 0, got -1"),
+        ('[budget]\ndaily_usd = "lots"\n', "budget.daily_usd", "expected a number"),
+        ('[tiers.fast]\nmodel = "claude-mystery-9"\n', "tiers.fast.model", "has no price"),
+        ("[router]\nclassifier = 1\n", "router.classifier", "expected true or false"),
+        ('[tasks.explain]\neffort = "extreme"\n', "tasks.explain.effort", "expected one of low"),
+    ],
+)
+def test_bad_config_names_file_and_key(tmp_path: Path, toml: str, key: str, expected: str) -> None:
+    (tmp_path / ".codetier.toml").write_text(toml)
+    with pytest.raises(ConfigError) as info:
+        load(tmp_path)
+    assert str(tmp_path / ".codetier.toml") in str(info.value)
+    assert info.value.key == key
+    assert expected in str(info.value)
+
+
+def test_config_check_exits_2_with_one_line(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / ".codetier.toml").write_text('[tasks.commit_message]\ntier = "cheap"\n')
+    assert main(["config", "--check"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().count("\n") == 0
+    assert "Traceback" not in err
+    assert ".codetier.toml: tasks.commit_message.tier: expected one of tool, fast, balanced, deep, got 'cheap'" in err
+
+
+def test_bad_env_value_names_the_environment(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CODETIER_BUDGET__DAILY_USD", "-5")
+    with pytest.raises(ConfigError, match="environment: budget.daily_usd"):
+        registry.build(config.load(repo))
+
+
+def test_config_prints_each_setting_with_its_source(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / ".codetier.toml").write_text("[budget]\ndaily_usd = 3.5\n")
+    assert main(["config"]) == 0
+    out = capsys.readouterr().out
+    assert f"budget.daily_usd = 3.5  # {repo / '.codetier.toml'}" in out
+    assert 'tasks.commit_message.tier = "fast"  # built-in defaults' in out
+
+
+def test_config_check_passes_on_defaults(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["config", "--check"]) == 0
+    assert "config ok" in capsys.readouterr().out
+
+
+def test_no_repo_config_is_fine(tmp_path: Path) -> None:
+    reg = load(tmp_path)
+    assert reg.tiers["fast"].model == "claude-haiku-5-5"
+    assert reg.task("commit_message").chain == ("fast", "balanced", "offline")

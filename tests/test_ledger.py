@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from codetier import ledger
+from codetier.ledger import db as ledger_db
+
+GOLDEN = Path(__file__).parent / "golden" / "ledger_schema.sql"
+
+
+def _row(i: int) -> ledger.Row:
+    return ledger.Row(
+        ts=dt.datetime.now(dt.UTC),
+        source="cli",
+        request_id=f"r{os.getpid()}-{i}",
+        attempt=1,
+        task="explain",
+        tier="fast",
+        provider="anthropic",
+        outcome="ok",
+        model="claude-haiku-5-5",
+        input_tokens=10,
+        output_tokens=5,
+        cost_micros=3,
+    )
+
+
+def _writer(path: str, n: int) -> None:
+    db = ledger.connect(Path(path))
+    for i in range(n):
+        ledger.record(db, _row(i))
+    db.close()
+
+
+def test_eight_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.db"
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_writer, args=(str(path), 200)) for _ in range(8)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    db = ledger.connect(path)
+    assert db.execute("SELECT COUNT(*), COUNT(DISTINCT request_id) FROM attempts").fetchone() == (1600, 1600)
+    db.close()
+
+
+def test_wal_and_busy_timeout(tmp_path: Path) -> None:
+    db = ledger.connect(tmp_path / "l.db")
+    assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert db.execute("PRAGMA busy_timeout").fetchone() == (ledger_db.BUSY_TIMEOUT_MS,)
+    db.close()
+
+
+def test_migrations_are_recorded_in_order_and_run_once(tmp_path: Path) -> None:
+    path = tmp_path / "l.db"
+    ledger.connect(path).close()
+    db = ledger.connect(path)
+    names = [n for (n,) in db.execute("SELECT name FROM migrations ORDER BY rowid")]
+    assert names == [name for name, _ in ledger_db.MIGRATIONS]
+    db.close()
+
+
+def test_an_old_ledger_is_migrated_not_dropped(tmp_path: Path) -> None:
+    path = tmp_path / "l.db"
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("CREATE TABLE migrations (name TEXT PRIMARY KEY, applied TEXT NOT NULL)")
+    ledger_db.m001_attempts(db)
+    db.execute("INSERT INTO migrations VALUES ('m001_attempts', 'then')")
+    db.execute(
+        "INSERT INTO attempts (ts, day, source, request_id, attempt, task, tier, provider, outcome)"
+        " VALUES ('t', 'd', 'cli', 'old', 1, 'explain', 'fast', 'anthropic', 'ok')"
+    )
+    db.close()
+    db = ledger.connect(path)
+    assert db.execute("SELECT request_id FROM attempts").fetchall() == [("old",)]
+    db.close()
+
+
+def test_schema_matches_golden(tmp_path: Path) -> None:
+    db = ledger.connect(tmp_path / "l.db")
+    schema = "\n".join(
+        sql for (sql,) in db.execute("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")
+    )
+    db.close()
+    if os.environ.get("CODETIER_UPDATE_GOLDEN"):
+        GOLDEN.parent.mkdir(exist_ok=True)
+        GOLDEN.write_text(schema + "\n")
+    assert schema + "\n" == GOLDEN.read_text()
+
+
+def test_unknown_outcome_is_refused(tmp_path: Path) -> None:
+    db = ledger.connect(tmp_path / "l.db")
+    with pytest.raises(ValueError, match="unknown outcome"):
+        ledger.record(db, ledger.Row(**{**_row(0).__dict__, "outcome": "meh"}))
+    db.close()
