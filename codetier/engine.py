@@ -141,6 +141,7 @@ def run(
             call = job.build(link, tuple(failures))
             redacted = job.redacted
             if link.model is not None:
+                call = dataclasses.replace(call, timeout=reg.timeout_s, max_retries=reg.max_retries)
                 call, found = _redacted(call)
                 redacted = redacted or found
             n_in, estimate = estimate_micros(reg, call)

@@ -99,6 +99,8 @@ class Registry:
     many_modules: int
     classifier: bool
     store_prompts: bool
+    timeout_s: float = 120.0
+    max_retries: int = 2
 
     def task(self, name: str) -> Task:
         try:
@@ -210,6 +212,8 @@ def build(cfg: Config) -> Registry:
         many_modules=int(r.number("router.many_modules", default=3, integer=True) or 3),
         classifier=r.boolean("router.classifier", True),
         store_prompts=r.boolean("ledger.store_prompts", False),
+        timeout_s=float(r.number("anthropic.timeout_s", default=120.0) or 120.0),
+        max_retries=int(r.number("anthropic.max_retries", default=2, integer=True) or 0),
     )
     priced = {p.model for p in prices}
     for tier in tiers.values():

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from stub_api import StubAPI
 
+
 @pytest.fixture(autouse=True)
 def isolated(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     base = tmp_path_factory.mktemp("env")
@@ -23,7 +24,9 @@ def isolated(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
     home = base / "home"
     home.mkdir()
     gitconfig = base / "gitconfig"
-    gitconfig.write_text("[user]\n\tname = Test\n\temail = test@example.com\n[init]\n\tdefaultBranch = main\n")
+    gitconfig.write_text(
+        "[user]\n\tname = Test\n\temail = test@example.com\n[init]\n\tdefaultBranch = main\n"
+    )
     env = {
         "CODETIER_HOME": str(base / "codetier"),
         "HOME": str(home),
@@ -61,7 +64,7 @@ def dead_api(monkeypatch: pytest.MonkeyPatch) -> str:
     url = f"http://127.0.0.1:{port}"
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-0123456789abcdef")
     monkeypatch.setenv("ANTHROPIC_BASE_URL", url)
-    monkeypatch.setenv("CODETIER_MAX_RETRIES", "0")
+    monkeypatch.setenv("CODETIER_ANTHROPIC__MAX_RETRIES", "0")
     return url
 
 

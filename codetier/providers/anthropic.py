@@ -45,8 +45,7 @@ def credentials() -> tuple[str, str | None] | None:
     return key or "proxy-handles-auth", base
 
 
-def _client(key: str, base: str | None) -> anthropic.Anthropic:
-    retries = int(os.environ.get("CODETIER_MAX_RETRIES", "2"))
+def _client(key: str, base: str | None, retries: int = 2) -> anthropic.Anthropic:
     with _lock:
         client = _clients.get((key, base, retries))
         if client is None:
@@ -96,7 +95,7 @@ class AnthropicProvider:
         if call.effort:
             kwargs["output_config"] = {"effort": call.effort}
         try:
-            msg = _client(key, base).messages.create(timeout=call.timeout, **kwargs)
+            msg = _client(key, base, call.max_retries).messages.create(timeout=call.timeout, **kwargs)
         except ValueError as e:  # a body that is not JSON surfaces as JSONDecodeError
             raise ProviderError("malformed", f"the API sent a malformed reply: {e}", retryable=True) from None
         except Exception as e:
@@ -126,7 +125,7 @@ class AnthropicProvider:
             return None
         key, base = creds
         try:
-            res = _client(key, base).messages.count_tokens(
+            res = _client(key, base, call.max_retries).messages.count_tokens(
                 model=call.model or "",
                 system=call.system or anthropic.omit,
                 messages=[{"role": "user", "content": call.prompt}],

@@ -22,6 +22,7 @@ class Call:
     effort: str | None = None
     payload: Mapping[str, Any] = field(default_factory=dict)
     timeout: float = 120.0
+    max_retries: int = 2
 
 
 @dataclass(frozen=True)
