@@ -83,7 +83,7 @@ def test_config_check_exits_2_with_one_line(repo: Path, capsys: pytest.CaptureFi
 
 def test_bad_env_value_names_the_environment(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CODETIER_BUDGET__DAILY_USD", "-5")
-    with pytest.raises(ConfigError, match="environment: budget.daily_usd"):
+    with pytest.raises(ConfigError, match=r"environment: budget\.daily_usd"):
         registry.build(config.load(repo))
 
 

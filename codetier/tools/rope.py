@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ast
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from codetier.errors import CodetierError
 
@@ -61,13 +63,23 @@ def _line_offset(source: str, lineno: int) -> int:
 
 def rename_at(root: Path, path: Path, offset: int, new: str) -> Rename:
     """Rename the symbol at character `offset` in `path` across the project under `root`."""
-    from rope.base.exceptions import RopeError
+    from rope.base.fscommands import FileSystemCommands
     from rope.base.project import Project
-    from rope.refactor.rename import Rename as RopeRename
 
     if not new.isidentifier():
         raise CodetierError(f"{new!r} is not a valid Python identifier")
-    project = Project(str(root), ropefolder=None)
+    with warnings.catch_warnings():
+        # rope warns about its own internals; users can do nothing about it
+        warnings.simplefilter("ignore", DeprecationWarning)
+        # Plain file commands: we only compute changes, and rope's git commands leak pipes.
+        project = Project(str(root), ropefolder=None, fscommands=FileSystemCommands())
+        return _rename(project, root, path, offset, new)
+
+
+def _rename(project: Any, root: Path, path: Path, offset: int, new: str) -> Rename:
+    from rope.base.exceptions import RopeError
+    from rope.refactor.rename import Rename as RopeRename
+
     try:
         resource = project.get_resource(str(path.resolve().relative_to(root.resolve())))
         try:
