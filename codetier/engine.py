@@ -16,6 +16,7 @@ from typing import Any
 
 from codetier import ledger, pricing, providers, redact, tokens
 from codetier.errors import AllAttemptsFailed, BudgetRefused, NoKeyError
+from codetier.ledger.reports import spent_by_tier
 from codetier.providers.base import Call, Completion, Provider, ProviderError
 from codetier.registry import Registry
 
@@ -94,6 +95,8 @@ class Result:
     value: Any
     link: Link
     attempts: tuple[Attempt, ...]
+    # Things the user should see next to the answer (e.g. a budget step-down).
+    warnings: tuple[str, ...] = ()
 
     @property
     def cost_micros(self) -> int:
@@ -108,7 +111,15 @@ def estimate_micros(reg: Registry, call: Call) -> tuple[int, int]:
     return n_in, pricing.cost_for(reg, call.model, pricing.Usage(input=n_in, output=call.max_tokens))
 
 
-def check_budgets(reg: Registry, task_limit: int | None, estimate: int, spent_today: int) -> None:
+def check_budgets(
+    reg: Registry,
+    task_limit: int | None,
+    estimate: int,
+    spent_today: int,
+    *,
+    tier: str | None = None,
+    spent_tier: int = 0,
+) -> None:
     """Raise BudgetRefused naming the budget, its limit and the estimate."""
     limits = [
         (n, v) for n, v in (("per-task", task_limit), ("per-call", reg.per_call_micros)) if v is not None
@@ -118,6 +129,64 @@ def check_budgets(reg: Registry, task_limit: int | None, estimate: int, spent_to
             raise BudgetRefused(name, limit, estimate)
     if reg.daily_micros is not None and spent_today + estimate > reg.daily_micros:
         raise BudgetRefused("daily", reg.daily_micros, spent_today + estimate)
+    cap = reg.tier_daily_micros.get(tier) if tier else None
+    if cap is not None and spent_tier + estimate > cap:
+        raise BudgetRefused(f"{tier}-tier daily", cap, spent_tier + estimate)
+
+
+STEP_DOWN = {"deep": ("balanced", "fast"), "balanced": ("fast",)}
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """A link that fits the budgets (maybe a cheaper one than asked), or why none does."""
+
+    link: Link
+    call: Call
+    redacted: bool
+    n_in: int
+    estimate: int
+    refused: BudgetRefused | None = None
+    warning: str = ""
+
+
+def fit_budget(
+    job: Job,
+    first: Fitted,
+    failures: Sequence[str],
+    reg: Registry,
+    task_limit: int | None,
+    spent: Mapping[str, int],
+    tried: set[str],
+) -> Fitted:
+    """Check `first` against the budgets; when one is reached and budget.mode is
+    "step_down", try the cheaper model tiers in turn (deep → balanced → fast)."""
+    total = sum(spent.values())
+    try:
+        tier_spent = spent.get(first.link.tier, 0)
+        check_budgets(reg, task_limit, first.estimate, total, tier=first.link.tier, spent_tier=tier_spent)
+        return first
+    except BudgetRefused as e:
+        refused = e
+    if reg.budget_mode != "step_down":
+        return dataclasses.replace(first, refused=refused)
+    for name in STEP_DOWN.get(first.link.tier, ()):
+        tier = reg.tiers.get(name)
+        if tier is None or tier.model is None or name in tried:
+            continue
+        link = Link(name, tier.provider, tier.model)
+        call = dataclasses.replace(
+            job.build(link, tuple(failures)), timeout=reg.timeout_s, max_retries=reg.max_retries
+        )
+        call, found = _redacted(call)
+        n_in, estimate = estimate_micros(reg, call)
+        try:
+            check_budgets(reg, task_limit, estimate, total, tier=name, spent_tier=spent.get(name, 0))
+        except BudgetRefused:
+            continue
+        warning = f"{refused.budget} budget reached: {first.link.tier} stepped down to {name} ({refused})"
+        return Fitted(link, call, first.redacted or job.redacted or found, n_in, estimate, None, warning)
+    return dataclasses.replace(first, refused=refused)
 
 
 def run(
@@ -134,6 +203,7 @@ def run(
     task = reg.task(job.task)
     failures: list[str] = []
     attempts: list[Attempt] = []
+    warnings: list[str] = []
     no_key: NoKeyError | None = None
     db = ledger.connect()
     try:
@@ -146,6 +216,15 @@ def run(
                 redacted = redacted or found
             n_in, estimate = estimate_micros(reg, call)
             started = ctx.now()
+            fitted = Fitted(link, call, redacted, n_in, estimate)
+            if link.model is not None:
+                spent = spent_by_tier(db, started.astimezone().date())
+                tried = {a.link.tier for a in attempts if a.outcome != "budget_refused"}
+                fitted = fit_budget(job, fitted, failures, reg, task.max_cost_micros, spent, tried)
+                if fitted.warning:
+                    warnings.append(fitted.warning)
+                link, call, redacted, n_in = fitted.link, fitted.call, fitted.redacted, fitted.n_in
+            note = fitted.warning
 
             def write(
                 outcome: str,
@@ -159,6 +238,7 @@ def run(
                 started: dt.datetime = started,
                 number: int = number,
                 redacted: bool = redacted,
+                note: str = note,
             ) -> Attempt:
                 usage = completion.usage if completion else pricing.Usage()
                 cost = (
@@ -194,7 +274,7 @@ def run(
                         counterfactual_micros=cf,
                         latency_ms=latency_ms,
                         outcome=outcome,
-                        reason=reason or None,
+                        reason=reason or note or None,
                         redacted=redacted,
                         provider_request_id=completion.request_id if completion else None,
                         prompt=call.prompt if reg.store_prompts else None,
@@ -206,14 +286,10 @@ def run(
                 attempts.append(attempt)
                 return attempt
 
-            if link.model is not None:
-                try:
-                    spent = ledger.rows.spent_on(db, started.astimezone().date())
-                    check_budgets(reg, task.max_cost_micros, estimate, spent)
-                except BudgetRefused as e:
-                    write("budget_refused", str(e))
-                    failures.append(f"{link.label}: {e}")
-                    continue
+            if fitted.refused is not None:
+                write("budget_refused", str(fitted.refused))
+                failures.append(f"{link.label}: {fitted.refused}")
+                continue
             provider = factories[link.provider]()
             t0 = time.perf_counter()
             try:
@@ -233,7 +309,7 @@ def run(
                 failures.append(f"the previous answer was rejected: {verdict.reason}")
                 continue
             write("ok", "", completion, latency)
-            return Result(ctx.request_id, completion, verdict.value, link, tuple(attempts))
+            return Result(ctx.request_id, completion, verdict.value, link, tuple(attempts), tuple(warnings))
     finally:
         db.close()
     if no_key is not None and not attempts:

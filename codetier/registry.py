@@ -17,6 +17,7 @@ TIERS = ("tool", "fast", "balanced", "deep")
 OFFLINE = "offline"
 EFFORTS = ("low", "medium", "high", "xhigh", "max")
 PROVIDERS = ("anthropic", "tool", "offline")
+BUDGET_MODES = ("step_down", "stop")
 TASK_TYPES = (
     "commit_message",
     "changelog_entry",
@@ -101,6 +102,10 @@ class Registry:
     store_prompts: bool
     timeout_s: float = 120.0
     max_retries: int = 2
+    # Daily caps per tier; "step_down" moves a capped task to a cheaper tier, "stop" refuses it.
+    tier_daily_micros: Mapping[str, int] = field(default_factory=dict)
+    budget_mode: str = "step_down"
+    session_gap_minutes: int = 30
 
     def task(self, name: str) -> Task:
         try:
@@ -214,6 +219,9 @@ def build(cfg: Config) -> Registry:
         store_prompts=r.boolean("ledger.store_prompts", False),
         timeout_s=float(r.number("anthropic.timeout_s", default=120.0) or 120.0),
         max_retries=int(r.number("anthropic.max_retries", default=2, integer=True) or 0),
+        tier_daily_micros=_tier_caps(r),
+        budget_mode=r.string("budget.mode", BUDGET_MODES, default="step_down"),
+        session_gap_minutes=int(r.number("spend.session_gap_minutes", default=30, integer=True) or 30),
     )
     priced = {p.model for p in prices}
     for tier in tiers.values():
@@ -222,6 +230,15 @@ def build(cfg: Config) -> Registry:
     if reg.baseline_model not in priced:
         raise r.fail("baseline.model", f"model {reg.baseline_model!r} has no price in [[prices]]")
     return reg
+
+
+def _tier_caps(r: Reader) -> dict[str, int]:
+    caps = {}
+    for name in r.table("budget.tier_daily_usd"):
+        if name not in TIERS:
+            raise r.fail(f"budget.tier_daily_usd.{name}", f"expected one of {', '.join(TIERS)}, got {name!r}")
+        caps[name] = _micros(r.number(f"budget.tier_daily_usd.{name}")) or 0
+    return caps
 
 
 def _price(r: Reader, i: int, row: Any) -> Price:

@@ -92,3 +92,62 @@ def m002_links_and_phases(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE attempts ADD COLUMN parent_id INTEGER")
     db.execute("ALTER TABLE attempts ADD COLUMN phase TEXT")
     db.execute("ALTER TABLE attempts ADD COLUMN cache_key TEXT")
+
+
+@migration
+def m003_spend_indexes_and_audit(db: sqlite3.Connection) -> None:
+    """Indexes for `codetier spend` (sessions by repo and time, escalations,
+    precompute drafts) and the tables `codetier audit` keeps: file offsets,
+    one row per deduplicated Claude Code usage entry, one per user prompt."""
+    db.execute("CREATE INDEX attempts_repo_ts ON attempts (repo, ts)")
+    db.execute("CREATE INDEX attempts_cache_key ON attempts (cache_key) WHERE cache_key IS NOT NULL")
+    db.execute("CREATE INDEX attempts_parent ON attempts (parent_id) WHERE parent_id IS NOT NULL")
+    db.execute(
+        """
+        CREATE TABLE audit_files (
+            path TEXT PRIMARY KEY,
+            inode INTEGER NOT NULL,
+            size INTEGER NOT NULL,
+            offset INTEGER NOT NULL,
+            head TEXT NOT NULL
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE audit_usage (
+            key TEXT PRIMARY KEY,
+            ts TEXT NOT NULL,
+            day TEXT NOT NULL,
+            session TEXT,
+            project TEXT,
+            model TEXT NOT NULL,
+            sidechain INTEGER NOT NULL DEFAULT 0,
+            input_tokens INTEGER NOT NULL,
+            output_tokens INTEGER NOT NULL,
+            cache_write_5m_tokens INTEGER NOT NULL,
+            cache_write_1h_tokens INTEGER NOT NULL,
+            cache_read_tokens INTEGER NOT NULL,
+            cost_micros INTEGER NOT NULL,
+            task TEXT,
+            tier TEXT,
+            routed_cost_micros INTEGER NOT NULL,
+            imported INTEGER NOT NULL DEFAULT 0
+        )
+        """
+    )
+    db.execute("CREATE INDEX audit_usage_day ON audit_usage (day, model)")
+    db.execute(
+        """
+        CREATE TABLE audit_prompts (
+            key TEXT PRIMARY KEY,
+            ts TEXT NOT NULL,
+            day TEXT NOT NULL,
+            session TEXT,
+            project TEXT,
+            task TEXT NOT NULL,
+            tier TEXT NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX audit_prompts_session ON audit_prompts (session, ts)")

@@ -1,0 +1,1 @@
+"""`codetier audit`: Claude Code transcripts read, deduplicated, priced and routed."""

@@ -1,0 +1,1 @@
+"""Rendering the spend report: terminal (rich) and HTML with inline SVG."""
