@@ -1,0 +1,163 @@
+"""Talking to the daemon from any process, cheaply.
+
+The prepare-commit-msg hook imports this on every commit, so it imports only
+os, socket and json at module level (subprocess and hashlib when a staged
+diff is hashed); nothing from the rest of codetier. Every failure to reach
+the daemon is `Unavailable`: callers then run in-process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+from typing import Any
+
+SOCKET_NAME = "daemon.sock"
+LOCK_NAME = "daemon.pid"
+# sockaddr_un.sun_path is 108 bytes on Linux (104 on the BSDs): stay under both.
+MAX_SOCKET_PATH = 100
+HOOK_TIMEOUT = 0.5
+
+
+class Unavailable(Exception):
+    """The daemon is not running, not ours, or did not answer in time."""
+
+
+class RpcError(Exception):
+    """The daemon answered with a JSON-RPC error."""
+
+    def __init__(self, code: int, message: str, data: Any = None) -> None:
+        self.code, self.data = code, data
+        super().__init__(message)
+
+
+def runtime_dir() -> str:
+    """The daemon's private directory: `$CODETIER_HOME/run` when set, else the
+    user runtime dir (XDG_RUNTIME_DIR/codetier on Linux). A path too long for
+    a Unix socket, or one under a runtime dir that does not exist, moves to
+    /tmp/codetier-<uid>[-<hash>]."""
+    home = os.environ.get("CODETIER_HOME")
+    xdg = os.environ.get("XDG_RUNTIME_DIR")
+    if home:
+        base = os.path.join(home, "run")
+    elif xdg and sys.platform.startswith("linux"):
+        base = os.path.join(xdg, "codetier")
+    else:
+        import platformdirs
+
+        base = platformdirs.user_runtime_dir("codetier", appauthor=False)
+        if not os.path.isdir(os.path.dirname(base)):
+            return f"/tmp/codetier-{os.getuid()}"
+    if len(os.path.join(base, SOCKET_NAME).encode()) > MAX_SOCKET_PATH:
+        import hashlib
+
+        return f"/tmp/codetier-{os.getuid()}-{hashlib.sha256(base.encode()).hexdigest()[:12]}"
+    return base
+
+
+def socket_path() -> str:
+    return os.path.join(runtime_dir(), SOCKET_NAME)
+
+
+def _private(directory: str) -> bool:
+    """Only a directory we own that nobody else can enter may hold our socket."""
+    try:
+        st = os.stat(directory)
+    except OSError:
+        return False
+    return st.st_uid == os.getuid() and not st.st_mode & 0o077
+
+
+def call(method: str, params: dict[str, Any] | None = None, timeout: float = 5.0) -> Any:
+    """One JSON-RPC request on a fresh connection; returns its result.
+
+    Raises Unavailable when the daemon cannot be reached or answers late, and
+    RpcError when it answers with an error."""
+    path = socket_path()
+    if not _private(os.path.dirname(path)):
+        raise Unavailable(f"no daemon (no private runtime dir at {os.path.dirname(path)})")
+    request = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params or {}}
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(timeout)
+            sock.connect(path)
+            sock.sendall(json.dumps(request).encode() + b"\n")
+            reply = _read_line(sock)
+    except OSError as e:  # refused, missing, timed out, reset
+        raise Unavailable(f"daemon not reachable at {path}: {e}") from None
+    try:
+        message = json.loads(reply)
+    except ValueError:
+        raise Unavailable("the daemon sent a reply that is not JSON") from None
+    if not isinstance(message, dict):
+        raise Unavailable("the daemon sent a reply that is not a JSON-RPC response")
+    if "error" in message:
+        err = message["error"] or {}
+        raise RpcError(int(err.get("code", -32603)), str(err.get("message", "")), err.get("data"))
+    return message.get("result")
+
+
+def _read_line(sock: socket.socket) -> bytes:
+    chunks = []
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionResetError("the daemon closed the connection")
+        chunks.append(chunk)
+        if chunk.endswith(b"\n"):
+            return b"".join(chunks)
+
+
+def running(timeout: float = 1.0) -> bool:
+    try:
+        call("ping", timeout=timeout)
+    except (Unavailable, RpcError):
+        return False
+    return True
+
+
+def staged_hash(repo: str) -> str | None:
+    """A hash of everything a commit-message draft reads from git: the staged
+    diff, the branch and HEAD (which fixes the recent subjects). None when
+    git fails or nothing is staged. The daemon adds the registry settings."""
+    import hashlib
+    import subprocess
+
+    # In a hook GIT_INDEX_FILE names the index being committed (`commit -a`
+    # uses a temporary one), so the environment is passed on untouched.
+    try:
+        diff = subprocess.run(
+            ["git", "diff", "--cached", "-M", "--no-color", "--no-ext-diff", "--full-index", "--binary"],
+            cwd=repo,
+            capture_output=True,
+            check=True,
+        ).stdout
+        head = subprocess.run(
+            ["git", "rev-parse", "--symbolic-full-name", "HEAD", "--verify", "-q", "HEAD"],
+            cwd=repo,
+            capture_output=True,
+            check=False,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    if not diff.strip():
+        return None
+    return hashlib.sha256(head + b"\0" + diff).hexdigest()
+
+
+def draft(repo: str, timeout: float = HOOK_TIMEOUT) -> str | None:
+    """The hook's fast path: the daemon's cached draft for this repo's staged
+    change, or None (no daemon, no draft yet, any failure). A hit is recorded
+    in the ledger by the daemon as `cache_hit` at $0."""
+    digest = staged_hash(repo)
+    if digest is None:
+        return None
+    try:
+        result = call("draft", {"repo": repo, "staged": digest, "source": "hook"}, timeout=timeout)
+    except (Unavailable, RpcError):
+        return None
+    if isinstance(result, dict) and isinstance(result.get("message"), str):
+        return str(result["message"])
+    return None

@@ -1,0 +1,186 @@
+"""The daemon's JSON-RPC methods: ping, status, watch, draft, route, run, spend.
+
+Every method reads config at call time for the repo it is about, so a daemon
+started in one repo serves another with that repo's settings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import subprocess
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from codetier import __version__, config, ledger, registry
+from codetier.daemon import client, ledger_rows
+from codetier.daemon.cache import DraftCache
+from codetier.daemon.precompute import Drafter, Precomputer, draft_commit_message
+from codetier.daemon.protocol import INVALID_PARAMS, Handler, RpcFailure, param
+from codetier.daemon.watcher import Watcher
+
+log = logging.getLogger("codetier.daemon")
+
+
+def _toplevel(path: str) -> str:
+    out = subprocess.run(
+        ["git", "rev-parse", "--show-toplevel"], cwd=path, capture_output=True, text=True, check=False
+    )
+    if out.returncode != 0:
+        raise RpcFailure(INVALID_PARAMS, f"{path} is not inside a git repository")
+    return os.path.realpath(out.stdout.strip())
+
+
+class State:
+    """Everything the daemon keeps between requests."""
+
+    def __init__(self, drafter: Drafter = draft_commit_message) -> None:
+        self.started = time.time()
+        self.cache = DraftCache()
+        self.precompute = Precomputer(self.cache, drafter)
+        self.watcher = Watcher(self.changed)
+        self.hits = 0
+        self._last: dict[str, str | None] = {}
+        self._lock = threading.Lock()
+        self._warmed = False
+
+    def changed(self, repo: str) -> None:
+        """A debounced change under the repo's git dir: draft if the staged change is new."""
+        staged = client.staged_hash(repo)
+        with self._lock:
+            if self._last.get(repo) == staged:
+                return
+            self._last[repo] = staged
+        if staged is not None and self.precompute.enabled(repo):
+            self.precompute.submit(repo, staged)
+
+    def watch(self, repo: str) -> bool:
+        new = self.watcher.watch(repo)
+        if new:
+            self._warm()
+            threading.Thread(target=self.watcher._fire, args=(repo,), daemon=True).start()
+        return new
+
+    def _warm(self) -> None:
+        """Import the SDK once, off the request path, when a draft may need it."""
+        if self._warmed:
+            return
+        self._warmed = True
+
+        def load() -> None:
+            from codetier.providers.anthropic import credentials
+
+            if credentials() is not None:
+                import anthropic  # noqa: F401
+
+        threading.Thread(target=load, name="warm", daemon=True).start()
+
+
+def methods(state: State, extra_status: Mapping[str, Any]) -> dict[str, Handler]:
+    def ping(params: Mapping[str, Any]) -> str:
+        return "pong"
+
+    def status(params: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            **extra_status,
+            "version": __version__,
+            "pid": os.getpid(),
+            "uptime_s": round(time.time() - state.started, 1),
+            "repos": state.watcher.repos(),
+            "cache": state.cache.stats(),
+            "drafting": state.precompute.busy(),
+            "drafted": state.precompute.drafted,
+            "hits": state.hits,
+        }
+
+    def watch(params: Mapping[str, Any]) -> dict[str, Any]:
+        repo = _toplevel(param(params, "repo", str))
+        new = state.watch(repo)
+        return {"repo": repo, "new": new, "precompute": state.precompute.enabled(repo)}
+
+    def draft(params: Mapping[str, Any]) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        repo = _toplevel(param(params, "repo", str))
+        staged = param(params, "staged", str)
+        source = param(params, "source", str, "hook")
+        state.watch(repo)  # a repo registers on first use
+        found = state.precompute.lookup(repo, staged)
+        if found is None:
+            return {"message": None}
+        k, hit = found
+        db = ledger.connect()
+        try:
+            row = ledger_rows.record_hit(db, hit.row_id, k, source, round((time.perf_counter() - t0) * 1000))
+        finally:
+            db.close()
+        state.hits += 1
+        return {"message": hit.message, "parent_id": hit.row_id, "row_id": row}
+
+    def route(params: Mapping[str, Any]) -> dict[str, Any]:
+        from codetier import router
+        from codetier.cli.route import describe
+
+        cwd = Path(param(params, "cwd", str, os.getcwd()))
+        text = param(params, "text", str)
+        reg = registry.build(config.load(cwd))
+        named = [*param(params, "files", list, []), *router.files_in_text(text, cwd)]
+        files = tuple(dict.fromkeys((cwd / str(f)).resolve() for f in named))
+        return describe(router.route(text, reg, files=files))
+
+    def run(params: Mapping[str, Any]) -> dict[str, Any]:
+        from codetier import chores, engine, router
+
+        cwd = Path(param(params, "cwd", str, os.getcwd()))
+        text = param(params, "text", str)
+        cfg = config.load(cwd)
+        reg = registry.build(cfg)
+        root = cfg.repo or cwd
+        files = tuple(Path(cwd / f).resolve() for f in param(params, "files", list, []))
+        r = router.route(
+            text,
+            reg,
+            files=files,
+            task=param(params, "task", str, None),
+            tier=param(params, "tier", str, None),
+            model=param(params, "model", str, None),
+        )
+        ctx = engine.Context(source=param(params, "source", str, "daemon"), repo=str(root))
+        chore = chores.get(r.task)
+        req = chores.Request(text=text, root=root, files=files)
+        result = engine.run(chore.job(req, reg), r, reg, ctx)
+        return {
+            "request_id": result.request_id,
+            "task": r.task,
+            "output": chore.finish(req, result),
+            "served_by": {"tier": result.link.tier, "model": result.link.model},
+            "cost_micros": result.cost_micros,
+            "attempts": [a.line() for a in result.attempts],
+        }
+
+    def spend(params: Mapping[str, Any]) -> dict[str, Any]:
+        from codetier.ledger import reports
+
+        raw = param(params, "day", str, dt.date.today().isoformat())
+        try:
+            day = dt.date.fromisoformat(raw)
+        except ValueError:
+            raise RpcFailure(INVALID_PARAMS, f"parameter 'day': expected YYYY-MM-DD, got {raw!r}") from None
+        db = ledger.connect()
+        try:
+            return reports.day_summary(db, day)
+        finally:
+            db.close()
+
+    return {
+        "ping": ping,
+        "status": status,
+        "watch": watch,
+        "draft": draft,
+        "route": route,
+        "run": run,
+        "spend": spend,
+    }

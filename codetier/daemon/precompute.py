@@ -1,0 +1,148 @@
+"""Drafting commit messages in the background, before git asks.
+
+One worker per repo at most: a newer staged change replaces any waiting one
+and cancels the running draft (between attempts: no further link is called,
+and its result is not cached). A draft is cached only if the staged change is
+still the one it was made for.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from codetier import config, engine, ledger, registry
+from codetier.daemon import client, ledger_rows
+from codetier.daemon.cache import Draft, DraftCache, key
+from codetier.engine import Link
+from codetier.errors import CodetierError
+from codetier.providers.base import Call
+
+log = logging.getLogger("codetier.daemon")
+TASK = "commit_message"
+
+
+class Cancelled(Exception):
+    """A newer staged change made this draft pointless."""
+
+
+def draft_commit_message(
+    repo: Path, reg: registry.Registry, ctx: engine.Context, cancelled: Callable[[], bool]
+) -> str:
+    """The commit-message chore, run exactly as the hook runs it in-process,
+    except that a cancelled draft calls no further link."""
+    from codetier import chores, router
+
+    chore = chores.get(TASK)
+    req = chores.Request(text="Write the commit message for the staged change.", root=repo)
+    job = chore.job(req, reg)
+
+    def build(link: Link, failures: Sequence[str]) -> Call:
+        if cancelled():
+            raise Cancelled
+        return job.build(link, failures)
+
+    result = engine.run(dataclasses.replace(job, build=build), router.route("", reg, task=TASK), reg, ctx)
+    return chore.finish(req, result)
+
+
+Drafter = Callable[[Path, registry.Registry, engine.Context, Callable[[], bool]], str]
+
+
+@dataclass
+class _Repo:
+    wanted: str | None = None  # the newest staged hash not yet drafted
+    generation: int = 0
+    running: bool = False
+
+
+class Precomputer:
+    def __init__(self, cache: DraftCache, drafter: Drafter = draft_commit_message) -> None:
+        self.cache, self.drafter = cache, drafter
+        self._repos: dict[str, _Repo] = {}
+        self._cond = threading.Condition()
+        self.drafted = 0
+
+    def enabled(self, repo: str) -> bool:
+        cfg = config.load(Path(repo))
+        return registry.Reader(cfg).boolean("daemon.precompute", True)
+
+    def submit(self, repo: str, staged: str) -> None:
+        """Draft for this staged change, replacing whatever was pending."""
+        with self._cond:
+            state = self._repos.setdefault(repo, _Repo())
+            state.wanted = staged
+            state.generation += 1
+            if state.running:
+                return  # the worker picks it up; the running draft sees a newer generation
+            state.running = True
+        threading.Thread(target=self._work, args=(repo, state), name=f"draft {repo}", daemon=True).start()
+
+    def _work(self, repo: str, state: _Repo) -> None:
+        while True:
+            with self._cond:
+                staged, state.wanted = state.wanted, None
+                if staged is None:
+                    state.running = False
+                    self._cond.notify_all()
+                    return
+                generation = state.generation
+            try:
+                self._draft(repo, staged, lambda g=generation: state.generation != g)  # type: ignore[misc]
+            except Cancelled:
+                log.info("draft for %s cancelled by a newer staged change", repo)
+            except CodetierError as e:
+                log.warning("draft for %s failed: %s", repo, e)
+            except Exception:
+                log.exception("draft for %s crashed", repo)
+
+    def _draft(self, repo: str, staged: str, cancelled: Callable[[], bool]) -> None:
+        cfg = config.load(Path(repo))
+        if not registry.Reader(cfg).boolean("daemon.precompute", True):
+            return
+        reg = registry.build(cfg)
+        k = key(staged, cfg.data)
+        if self.cache.get(k) is not None:
+            return
+        ctx = engine.Context(source="daemon", repo=repo, cache_key=k)
+        message = self.drafter(Path(repo), reg, ctx, cancelled)
+        if cancelled() or client.staged_hash(repo) != staged:
+            log.info("discarded a draft for %s: the staged change moved on", repo)
+            return
+        db = ledger.connect()
+        try:
+            row = ledger_rows.ok_row(db, ctx.request_id)
+        finally:
+            db.close()
+        if row is not None:
+            self.cache.put(k, Draft(message, row, repo))
+            self.drafted += 1
+            log.info("drafted a commit message for %s", repo)
+
+    def lookup(self, repo: str, staged: str) -> tuple[str, Draft] | None:
+        cfg = config.load(Path(repo))
+        k = key(staged, cfg.data)
+        draft = self.cache.get(k)
+        return None if draft is None else (k, draft)
+
+    def busy(self) -> int:
+        with self._cond:
+            return sum(1 for s in self._repos.values() if s.running)
+
+    def drain(self, timeout: float) -> bool:
+        """Wait for running drafts to finish (pending ones are dropped)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            for state in self._repos.values():
+                state.wanted = None
+            while any(s.running for s in self._repos.values()):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(left)
+        return True
