@@ -6,6 +6,7 @@ from codetier import chores, engine, output, router
 from codetier.cli.common import load, repo_root
 from codetier.cli.route import describe, files_of, show
 from codetier.engine import Route
+from codetier.plan import PLANNED_TASKS
 from codetier.registry import Registry
 
 
@@ -35,6 +36,8 @@ def estimate_range(r: Route, reg: Registry, text_tokens: int) -> tuple[int, int]
 @click.option("--model", help="Use exactly this model.")
 @click.option("--dry-run", is_flag=True, help="Print the route and an estimated cost range; call nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--apply", is_flag=True, help="Planned tasks: write the checked change (all or nothing).")
+@click.option("--force", is_flag=True, help="With --apply: overwrite files that have uncommitted changes.")
 def ask(
     text: str,
     files: tuple[str, ...],
@@ -42,6 +45,8 @@ def ask(
     model: str | None,
     dry_run: bool,
     as_json: bool,
+    apply: bool,
+    force: bool,
 ) -> None:
     """Route TEXT to the cheapest capable tier, run it, check it and record it."""
     cfg, reg = load()
@@ -68,6 +73,11 @@ def ask(
                 f"estimate: {output.usd(low)} to {output.usd(high)}"
                 " (input counted locally; output up to max_tokens)"
             )
+        return
+    if r.task in PLANNED_TASKS:  # plan → execute; the tree is touched only with --apply
+        from codetier.plan import command
+
+        command.run(text, r, reg, cfg, root, paths, ctx, apply=apply, force=force, as_json=as_json)
         return
     chore = chores.get(r.task)
     req = chores.Request(text=text, root=root, files=paths)

@@ -1,0 +1,114 @@
+"""`codetier ask` for planned tasks: run the pipeline, print the combined diff
+and the cost per subtask, apply on --apply."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from codetier import engine, ledger, output
+from codetier.config import Config
+from codetier.engine import Route
+from codetier.errors import CodetierError
+from codetier.plan import accounting, pipeline
+from codetier.plan.execute import Outcome
+from codetier.plan.schema import Plan, levels
+from codetier.plan.transaction import ApplyRefused
+from codetier.registry import Registry
+
+
+def _rel(root: Path, p: Path) -> str:
+    try:
+        return p.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(p)
+
+
+def run(
+    text: str,
+    route: Route,
+    reg: Registry,
+    cfg: Config,
+    root: Path,
+    files: Sequence[Path],
+    ctx: engine.Context,
+    *,
+    apply: bool,
+    force: bool,
+    as_json: bool,
+) -> None:
+    named = [_rel(root, p) for p in files]
+
+    def on_plan(plan: Plan) -> None:
+        if not as_json:
+            n, k = len(plan.subtasks), len(levels(plan))
+            output.err(f"plan: {plan.goal} ({n} subtasks in {k} levels)")
+
+    def on_done(o: Outcome) -> None:
+        if not as_json:
+            where = f"{o.result.link.tier}:{o.result.link.label}" if o.result else "failed"
+            output.err(f"  {o.subtask.id}: {where}")
+
+    done = pipeline.run(text, root, route, reg, cfg, ctx, named, on_plan=on_plan, on_done=on_done)
+    db = ledger.connect()
+    try:
+        split = accounting.request_split(db, done.request_id)
+    finally:
+        db.close()
+    refused: ApplyRefused | None = None
+    if apply and done.ok:
+        try:
+            done = pipeline.apply(root, done, force=force)
+        except ApplyRefused as e:
+            refused = e
+    saved = pipeline.save_diff(root, done) if done.ok and done.applied is None else None
+    if as_json:
+        output.emit_json(_as_json(route, done, split, saved))
+    else:
+        if done.diff:
+            output.echo(done.diff.rstrip("\n"))
+        rows = accounting.table_rows(
+            done.plan_result, split.plan.counterfactual_micros, done.execution.outcomes
+        )
+        output.table("cost per subtask", accounting.COLUMNS, rows)
+        output.err(accounting.summary_line(split))
+    if not done.ok:
+        raise CodetierError(done.error)
+    if refused is not None:
+        raise CodetierError(f"{refused}\nthe checked diff is saved in {saved}")
+    if as_json:
+        return
+    if done.applied is not None:
+        output.err(f"applied to {len(done.edits)} file(s); `codetier undo` restores them")
+    else:
+        output.err(f"checked, not applied: re-run with --apply, or `git apply {saved}`")
+
+
+def _as_json(
+    route: Route, done: pipeline.PlanRun, split: accounting.Split, saved: Path | None
+) -> dict[str, Any]:
+    return {
+        "request_id": done.request_id,
+        "task": route.task,
+        "plan": done.plan.as_dict(),
+        "subtasks": [
+            {
+                "id": o.subtask.id,
+                "ok": o.ok,
+                "tier": o.result.link.tier if o.result else None,
+                "model": o.result.link.model if o.result else None,
+                "attempts": len(o.result.attempts) if o.result else o.answers,
+                "cost_usd": o.cost_micros / 1e6,
+                "counterfactual_usd": o.counterfactual_micros / 1e6,
+                "summary": o.summary,
+                "error": o.error or None,
+            }
+            for o in done.execution.outcomes
+        ],
+        "diff": done.diff,
+        "verified": {"ok": done.verdict.ok, "stage": done.verdict.stage, "detail": done.verdict.detail},
+        "split": split.as_dict(),
+        "applied": done.applied.id if done.applied else None,
+        "saved_diff": str(saved) if saved else None,
+    }
