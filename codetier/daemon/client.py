@@ -149,15 +149,28 @@ def staged_hash(repo: str) -> str | None:
 
 def draft(repo: str, timeout: float = HOOK_TIMEOUT) -> str | None:
     """The hook's fast path: the daemon's cached draft for this repo's staged
-    change, or None (no daemon, no draft yet, any failure). A hit is recorded
-    in the ledger by the daemon as `cache_hit` at $0."""
+    change, or None (no daemon, no draft yet, any failure: run in-process).
+    A hit is recorded in the ledger by the daemon as `cache_hit` at $0. With
+    no daemon and `daemon.auto_start = true`, one is started for next time."""
+    if not os.path.exists(socket_path()):
+        _auto_start(repo)
+        return None
     digest = staged_hash(repo)
     if digest is None:
         return None
     try:
         result = call("draft", {"repo": repo, "staged": digest, "source": "hook"}, timeout=timeout)
-    except (Unavailable, RpcError):
+    except Unavailable:
+        _auto_start(repo)
+        return None
+    except RpcError:
         return None
     if isinstance(result, dict) and isinstance(result.get("message"), str):
         return str(result["message"])
     return None
+
+
+def _auto_start(repo: str) -> None:
+    from codetier.daemon import lifecycle  # only on a miss: the in-process path is slower anyway
+
+    lifecycle.auto_start(repo)

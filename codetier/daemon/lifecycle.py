@@ -185,6 +185,23 @@ def spawn_in_background(watch: Sequence[str] = ()) -> None:
     )
 
 
+def auto_start(repo: str) -> bool:
+    """Start a daemon in the background watching `repo` when the repo's config
+    says `daemon.auto_start = true`. Never raises: a hook must not fail here."""
+    try:
+        from codetier import config, registry
+
+        if not registry.Reader(config.load(Path(repo))).boolean("daemon.auto_start", False):
+            return False
+        with free_lock() as nobody:
+            if not nobody:
+                return False  # one is starting (or wedged): don't pile on
+        spawn_in_background([repo])
+    except Exception:
+        return False
+    return True
+
+
 def stop(timeout: float = STOP_TIMEOUT) -> Status:
     """SIGTERM the daemon (it drains in-flight work) and wait for its lock to free."""
     import signal

@@ -32,26 +32,26 @@ class Cancelled(Exception):
 
 
 def draft_commit_message(
-    repo: Path, reg: registry.Registry, ctx: engine.Context, cancelled: Callable[[], bool]
-) -> str:
-    """The commit-message chore, run exactly as the hook runs it in-process,
-    except that a cancelled draft calls no further link."""
-    from codetier import chores, router
+    repo: Path, cfg: config.Config, reg: registry.Registry, ctx: engine.Context, cancelled: Callable[[], bool]
+) -> str | None:
+    """The commit-message chore exactly as `commit_message.compose` runs it for
+    the hook, with the daemon's context (source, cache key) and a cancel
+    check before each attempt. None when only the offline draft came out:
+    the hook makes that itself in milliseconds, and says why."""
+    from codetier.chores import commit_message as cm
 
-    chore = chores.get(TASK)
-    req = chores.Request(text="Write the commit message for the staged change.", root=repo)
-    job = chore.job(req, reg)
+    job = cm.job_for(cm.gather(repo), reg, cm.diff_budget(cfg))
 
     def build(link: Link, failures: Sequence[str]) -> Call:
         if cancelled():
             raise Cancelled
         return job.build(link, failures)
 
-    result = engine.run(dataclasses.replace(job, build=build), router.route("", reg, task=TASK), reg, ctx)
-    return chore.finish(req, result)
+    result = engine.run(dataclasses.replace(job, build=build), cm.route_for(reg), reg, ctx)
+    return str(result.value) if result.link.model is not None else None
 
 
-Drafter = Callable[[Path, registry.Registry, engine.Context, Callable[[], bool]], str]
+Drafter = Callable[[Path, config.Config, registry.Registry, engine.Context, Callable[[], bool]], str | None]
 
 
 @dataclass
@@ -110,7 +110,9 @@ class Precomputer:
         if self.cache.get(k) is not None:
             return
         ctx = engine.Context(source="daemon", repo=repo, cache_key=k)
-        message = self.drafter(Path(repo), reg, ctx, cancelled)
+        message = self.drafter(Path(repo), cfg, reg, ctx, cancelled)
+        if message is None:
+            return
         if cancelled() or client.staged_hash(repo) != staged:
             log.info("discarded a draft for %s: the staged change moved on", repo)
             return
