@@ -109,7 +109,9 @@ def m003_spend_indexes_and_audit(db: sqlite3.Connection) -> None:
             inode INTEGER NOT NULL,
             size INTEGER NOT NULL,
             offset INTEGER NOT NULL,
-            head TEXT NOT NULL
+            head TEXT NOT NULL,
+            task TEXT,
+            tier TEXT
         )
         """
     )

@@ -212,8 +212,10 @@ def _days(db: sqlite3.Connection, scope: Scope) -> list[dict[str, Any]]:
 
 
 def spent_by_tier(db: sqlite3.Connection, day: dt.date) -> dict[str, int]:
-    """Micro-dollars spent per tier on a local calendar day (budgets read this)."""
-    sql = "SELECT tier, COALESCE(SUM(cost_micros), 0) FROM attempts WHERE day = ? GROUP BY tier"
+    """Micro-dollars codetier spent per tier on a local calendar day (budgets read
+    this; usage imported from Claude Code is not codetier's and does not count)."""
+    sql = """SELECT tier, COALESCE(SUM(cost_micros), 0) FROM attempts
+             WHERE day = ? AND source != 'claude-code' GROUP BY tier"""
     return {tier: int(total) for tier, total in db.execute(sql, (day.isoformat(),))}
 
 

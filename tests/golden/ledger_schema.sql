@@ -35,7 +35,9 @@ CREATE TABLE audit_files (
             inode INTEGER NOT NULL,
             size INTEGER NOT NULL,
             offset INTEGER NOT NULL,
-            head TEXT NOT NULL
+            head TEXT NOT NULL,
+            task TEXT,
+            tier TEXT
         )
 CREATE TABLE audit_prompts (
             key TEXT PRIMARY KEY,

@@ -1,0 +1,43 @@
+"""Where Claude Code keeps its transcripts."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+
+from codetier.errors import UsageError
+
+
+def roots(environ: Mapping[str, str] | None = None) -> list[Path]:
+    """`CLAUDE_CONFIG_DIR` (comma-separated) when set, else ~/.config/claude and ~/.claude.
+    Each root is a config dir holding `projects/`, or a `projects/` dir itself."""
+    env = os.environ if environ is None else environ
+    listed = env.get("CLAUDE_CONFIG_DIR", "").strip()
+    if listed:
+        dirs = [Path(p.strip()).expanduser() for p in listed.split(",") if p.strip()]
+    else:
+        home = Path(env.get("HOME") or Path.home())
+        config = Path(env.get("XDG_CONFIG_HOME") or home / ".config")
+        dirs = [config / "claude", home / ".claude"]
+    out = []
+    for d in dirs:
+        projects = d if d.name == "projects" else d / "projects"
+        if projects.is_dir() and projects.resolve() not in {p.resolve() for p in out}:
+            out.append(projects)
+    return out
+
+
+def files(paths: Sequence[Path]) -> Iterator[Path]:
+    """Every *.jsonl at or below each path (subagent files included), in a stable order."""
+    for base in paths:
+        if base.is_file():
+            yield base
+            continue
+        if not base.is_dir():
+            raise UsageError(f"{base}: no such file or directory")
+        found = []
+        for dirpath, dirnames, names in os.walk(base):
+            dirnames.sort()
+            found += [Path(dirpath) / n for n in names if n.endswith(".jsonl")]
+        yield from sorted(found)

@@ -1,0 +1,185 @@
+"""Streaming a Claude Code transcript: usage entries and user prompts, line by line.
+
+Validation follows what ccusage 20.0.24 accepts, so per-day totals agree with
+it: a usage line needs a parseable `timestamp`, a string `message.model` and
+integer `input_tokens`/`output_tokens`; `cache_*_input_tokens`, `message.id`
+and `requestId` may be absent but not null. Anything else is counted as
+malformed and skipped. `<synthetic>` messages are not usage.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SYNTHETIC = "<synthetic>"
+_NOT_PROMPTS = ("<command-", "<local-command-", "<system-reminder>", "Caveat: ")
+
+
+@dataclass(frozen=True)
+class Usage:
+    key: str  # message.id + requestId: the same usage repeats on every content-block line
+    ts: dt.datetime
+    session: str | None
+    project: str | None
+    model: str
+    sidechain: bool
+    input: int
+    output: int
+    cache_write_5m: int
+    cache_write_1h: int
+    cache_read: int
+
+
+@dataclass(frozen=True)
+class Prompt:
+    key: str
+    ts: dt.datetime
+    session: str | None
+    project: str | None
+    text: str
+
+
+@dataclass
+class Progress:
+    offset: int = 0  # just past the last complete line read
+    lines: int = 0
+    malformed: int = 0
+    bytes: int = 0
+
+
+def _int(usage: dict[str, Any], name: str, required: bool) -> int:
+    if name not in usage:
+        if required:
+            raise ValueError(name)
+        return 0
+    value = usage[name]
+    if type(value) is not int:
+        raise ValueError(name)
+    return value
+
+
+def _opt_str(obj: dict[str, Any], name: str) -> str | None:
+    value = obj.get(name)
+    if name in obj and not isinstance(value, str):
+        raise ValueError(name)
+    return value
+
+
+def _time(value: Any) -> dt.datetime:
+    if not isinstance(value, str):
+        raise ValueError("timestamp")
+    ts = dt.datetime.fromisoformat(value)
+    return ts if ts.tzinfo else ts.replace(tzinfo=dt.UTC)
+
+
+def usage_of(obj: dict[str, Any], where: str) -> Usage | None:
+    """The usage a line carries; None for a synthetic message; ValueError when malformed."""
+    message = obj["message"]
+    usage = message["usage"]
+    model = message.get("model")
+    if not isinstance(model, str):
+        raise ValueError("message.model")
+    ts = _time(obj.get("timestamp"))
+    n_in, n_out = _int(usage, "input_tokens", True), _int(usage, "output_tokens", True)
+    created, read = (
+        _int(usage, "cache_creation_input_tokens", False),
+        _int(usage, "cache_read_input_tokens", False),
+    )
+    message_id, request_id = _opt_str(message, "id"), _opt_str(obj, "requestId")
+    if model == SYNTHETIC:
+        return None
+    split = usage.get("cache_creation")
+    one_hour = split.get("ephemeral_1h_input_tokens") if isinstance(split, dict) else 0
+    one_hour = min(one_hour, created) if type(one_hour) is int and one_hour > 0 else 0
+    return Usage(
+        key=f"{message_id}:{request_id or ''}" if message_id else where,
+        ts=ts,
+        session=obj.get("sessionId") if isinstance(obj.get("sessionId"), str) else None,
+        project=obj.get("cwd") if isinstance(obj.get("cwd"), str) else None,
+        model=model,
+        sidechain=obj.get("isSidechain") is True,
+        input=n_in,
+        output=n_out,
+        cache_write_5m=created - one_hour,
+        cache_write_1h=one_hour,
+        cache_read=read,
+    )
+
+
+def prompt_of(obj: dict[str, Any], where: str) -> Prompt | None:
+    """A prompt a person typed (not a tool result, a meta line or a slash-command echo)."""
+    message = obj.get("message")
+    if obj.get("isMeta") or not isinstance(message, dict) or message.get("role", "user") != "user":
+        return None
+    content = message.get("content")
+    if isinstance(content, list):
+        if any(isinstance(b, dict) and b.get("type") == "tool_result" for b in content):
+            return None
+        content = "\n".join(
+            b["text"]
+            for b in content
+            if isinstance(b, dict) and b.get("type") == "text" and isinstance(b.get("text"), str)
+        )
+    if not isinstance(content, str) or not content.strip() or content.lstrip().startswith(_NOT_PROMPTS):
+        return None
+    try:
+        ts = _time(obj.get("timestamp"))
+    except ValueError:
+        return None
+    uuid = obj.get("uuid")
+    return Prompt(
+        key=uuid if isinstance(uuid, str) else where,
+        ts=ts,
+        session=obj.get("sessionId") if isinstance(obj.get("sessionId"), str) else None,
+        project=obj.get("cwd") if isinstance(obj.get("cwd"), str) else None,
+        text=content,
+    )
+
+
+def read(path: Path, progress: Progress) -> Iterator[Usage | Prompt]:
+    """Entries from `progress.offset` on, updating it. A last line without its
+    newline is still being written: it is left for the next run."""
+    with path.open("rb") as f:
+        f.seek(progress.offset)
+        offset = progress.offset
+        for line in f:
+            if not line.endswith(b"\n"):
+                break
+            start, offset = offset, offset + len(line)
+            progress.offset, progress.bytes, progress.lines = (
+                offset,
+                progress.bytes + len(line),
+                progress.lines + 1,
+            )
+            usage = b'"usage"' in line
+            if not usage and b'"user"' not in line:
+                if line.strip() and not line.lstrip().startswith(b"{"):
+                    progress.malformed += 1
+                continue
+            where = f"{path}:{start}"
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                progress.malformed += 1
+                continue
+            if not isinstance(obj, dict):
+                progress.malformed += 1
+                continue
+            message = obj.get("message")
+            if isinstance(message, dict) and isinstance(message.get("usage"), dict):
+                try:
+                    entry = usage_of(obj, where)
+                except (ValueError, TypeError):
+                    progress.malformed += 1
+                    continue
+                if entry is not None:
+                    yield entry
+            elif obj.get("type") == "user":
+                prompt = prompt_of(obj, where)
+                if prompt is not None:
+                    yield prompt
