@@ -127,7 +127,7 @@ def apply(root: Path, edits: Mapping[str, FileEdit], request_id: str, *, force: 
     point_id = now.strftime("%Y%m%dT%H%M%S%fZ")
     pdir = store(root) / point_id
     (pdir / "before").mkdir(parents=True)
-    files = []
+    files: list[dict[str, Any]] = []
     for n, (path, e) in enumerate(sorted(edits.items())):
         before = _read(root / path)
         blob = None
