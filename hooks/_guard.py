@@ -1,0 +1,74 @@
+"""What every hook shares: CODETIER_SKIP, `hooks.strict`, and one line on
+stderr instead of a traceback. A hook never blocks a commit on codetier's own
+failure unless `[hooks] strict = true`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from codetier.config import Config
+
+SKIP_VALUES = ("1", "true", "yes", "on")
+
+
+class Degraded(Exception):
+    """The hook did its job with a fallback (e.g. the offline draft): say why, exit 0 unless strict."""
+
+
+def skipped() -> bool:
+    return os.environ.get("CODETIER_SKIP", "").strip().lower() in SKIP_VALUES
+
+
+def say(text: str) -> None:
+    line = " ".join(text.split())  # one line, whatever the error looked like
+    sys.stderr.write(f"codetier: {line[:300]}\n")
+
+
+def _crash_log() -> str:
+    import traceback
+
+    from codetier import paths
+
+    log = paths.home() / "crash.log"
+    try:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("a", encoding="utf-8") as f:
+            f.write(f"--- {dt.datetime.now().isoformat()} hook argv: {sys.argv!r}\n{traceback.format_exc()}")
+    except OSError:
+        return ""
+    return f" (details in {log})"
+
+
+def guarded(unchanged: str, work: Callable[[Path, Config], int]) -> int:
+    """Run `work(root, cfg)`; any failure becomes one line plus `unchanged`, exit 0 (1 when strict)."""
+    from codetier.errors import AllAttemptsFailed, CodetierError
+
+    strict = False
+    try:
+        from codetier import config
+        from codetier.registry import Reader
+        from codetier.tools import git
+
+        root = git.toplevel()
+        cfg = config.load(root)
+        strict = Reader(cfg).boolean("hooks.strict", False)
+        return work(root, cfg)
+    except Degraded as e:
+        say(str(e))
+        return 1 if strict else 0
+    except KeyboardInterrupt:
+        say("interrupted")
+        return 130
+    except AllAttemptsFailed as e:
+        say(f"every attempt failed ({'; '.join(e.lines)}); {unchanged}")
+    except CodetierError as e:
+        say(f"{e}; {unchanged}")
+    except Exception as e:
+        say(f"internal error {type(e).__name__}: {e}; {unchanged}{_crash_log()}")
+    return 1 if strict else 0

@@ -1,0 +1,76 @@
+"""Plain git hooks for repos without pre-commit: install and uninstall.
+
+An existing hook that is not ours is never overwritten unless forced; when
+forced it is kept beside ours as `<hook>.legacy` (pre-commit's convention),
+and `uninstall` puts it back.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+
+from codetier.errors import UsageError
+from codetier.tools import git
+
+MARKER = "# codetier-hook:"
+STEPS = ("fix", "changelog")  # pre-commit stage hooks, in the order they run
+
+
+def template(name: str) -> str:
+    return resources.files("codetier_hooks").joinpath("git", name).read_text("utf-8")
+
+
+def _write(path: Path, text: str, force: bool) -> str:
+    if path.exists() or path.is_symlink():
+        current = path.read_text("utf-8", errors="replace") if path.is_file() else ""
+        if MARKER not in current:
+            if not force:
+                hint = " (it is pre-commit's: add codetier to .pre-commit-config.yaml instead)"
+                raise UsageError(
+                    f"{path} exists and is not codetier's{hint if 'pre-commit' in current else ''};"
+                    f" use --force to install anyway (the old hook is kept as {path.name}.legacy)"
+                )
+            path.replace(path.with_name(path.name + ".legacy"))
+    path.write_text(text, "utf-8")
+    path.chmod(0o755)
+    return f"installed {path}"
+
+
+def install(
+    root: Path, *, steps: Sequence[str] = (), force: bool = False, python: str | None = None
+) -> list[str]:
+    """Write prepare-commit-msg, and a pre-commit hook running `steps` (fix, changelog)."""
+    unknown = [s for s in steps if s not in STEPS]
+    if unknown:
+        raise UsageError(f"unknown hook step {unknown[0]!r}; expected {', '.join(STEPS)}")
+    hooks = git.git_path(root, "hooks")
+    hooks.mkdir(parents=True, exist_ok=True)
+    exe = python or sys.executable
+    wanted = {"prepare-commit-msg": template("prepare-commit-msg").replace("@PYTHON@", exe)}
+    if steps:
+        ordered = " ".join(s for s in STEPS if s in steps)
+        wanted["pre-commit"] = template("pre-commit").replace("@PYTHON@", exe).replace("@STEPS@", ordered)
+    for name in wanted:  # check every target before touching any
+        path = hooks / name
+        if path.exists() and MARKER not in path.read_text("utf-8", errors="replace") and not force:
+            _write(path, "", force=False)  # raises, naming the file
+    return [_write(hooks / name, text, force) for name, text in wanted.items()]
+
+
+def uninstall(root: Path) -> list[str]:
+    hooks = git.git_path(root, "hooks")
+    done = []
+    for name in ("prepare-commit-msg", "pre-commit"):
+        path = hooks / name
+        if path.is_file() and MARKER in path.read_text("utf-8", errors="replace"):
+            path.unlink()
+            legacy = path.with_name(name + ".legacy")
+            if legacy.exists():
+                legacy.replace(path)
+                done.append(f"restored {path} from {legacy.name}")
+            else:
+                done.append(f"removed {path}")
+    return done
