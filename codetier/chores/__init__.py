@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from codetier.chores import format_fix, generic, rename
+from codetier.chores import changelog, commit_message, format_fix, generic, rename
 from codetier.chores.base import Chore, Request
 
 CHORES: dict[str, Chore] = {
     "format_fix": format_fix.CHORE,
+    "commit_message": commit_message.CHORE,
+    "changelog_entry": changelog.ENTRY_CHORE,
     "rename": rename.CHORE,
 }
 

@@ -6,9 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from codetier import drafts
 from codetier.providers.base import Call, Completion, ProviderError
 
-HANDLERS: dict[str, Callable[[Mapping[str, Any]], str]] = {}
+HANDLERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
+    "commit_message": drafts.offline,
+    "changelog_entry": drafts.offline_changelog,
+}
 
 
 class OfflineProvider:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from codetier import release
 from codetier.errors import CodetierError
 from codetier.providers.base import Call, Completion, ProviderError
 from codetier.tools import rope, ruff
@@ -39,6 +40,7 @@ def rename(payload: Mapping[str, Any]) -> str:
 HANDLERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "format_fix": format_fix,
     "rename": rename,
+    "changelog_release": release.handler,
 }
 
 
