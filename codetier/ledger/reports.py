@@ -182,7 +182,7 @@ def _cache(db: sqlite3.Connection, scope: Scope) -> dict[str, Any]:
             FROM attempts WHERE {w}""",
         args,
     ).fetchone()
-    unused, waste, _ = db.execute(_UNUSED_DRAFTS.format(g="1", w=w), args).fetchone() or (0, 0, 0)
+    _, unused, waste, _ = db.execute(_UNUSED_DRAFTS.format(g="1", w=w), args).fetchone() or (1, 0, 0, 0)
     return {
         "hits": hits or 0,
         "precompute": {

@@ -1,0 +1,87 @@
+"""Budgets step a task down a tier (deep → balanced → fast) with a warning, or stop."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from spend_support import reg_for, run
+from stub_api import Reply, StubAPI
+
+from codetier import ledger
+from codetier.cli import main
+from codetier.errors import AllAttemptsFailed
+
+
+def _rows() -> list[tuple[str, str, str | None]]:
+    db = ledger.connect()
+    try:
+        return db.execute("SELECT tier, outcome, reason FROM attempts ORDER BY id").fetchall()
+    finally:
+        db.close()
+
+
+def test_deep_cap_steps_down_to_balanced_with_a_warning(stub: StubAPI, repo: Path) -> None:
+    (repo / ".codetier.toml").write_text("[budget.tier_daily_usd]\ndeep = 0.01\n")
+    stub.script(Reply("plan", input_tokens=100, output_tokens=100), model="claude-sonnet-5-5")
+    result = run("architecture", reg_for(repo), repo)
+    assert result.link.tier == "balanced"
+    assert stub.texts_for("claude-opus-5-5") == []
+    assert len(result.warnings) == 1
+    assert "deep-tier daily budget reached: deep stepped down to balanced" in result.warnings[0]
+    [(tier, outcome, reason)] = _rows()
+    assert (tier, outcome) == ("balanced", "ok")
+    assert reason is not None and "stepped down" in reason
+
+
+def test_daily_budget_steps_down_until_a_tier_fits(stub: StubAPI, repo: Path) -> None:
+    # max_tokens 2000: deep ~$0.04, balanced ~$0.02, fast ~$0.001 worst case.
+    (repo / ".codetier.toml").write_text("[budget]\ndaily_usd = 0.005\n")
+    stub.script(Reply("ok", input_tokens=50, output_tokens=50), model="claude-haiku-5-5")
+    result = run("architecture", reg_for(repo), repo)
+    assert result.link.tier == "fast"
+    assert "daily budget reached: deep stepped down to fast" in result.warnings[0]
+
+
+def test_stop_mode_refuses_as_before(stub: StubAPI, repo: Path) -> None:
+    (repo / ".codetier.toml").write_text('[budget]\nmode = "stop"\n[budget.tier_daily_usd]\ndeep = 0.01\n')
+    with pytest.raises(AllAttemptsFailed, match="deep-tier daily budget"):
+        run("architecture", reg_for(repo), repo)
+    assert stub.calls == 0
+    assert [r[:2] for r in _rows()] == [("deep", "budget_refused")]
+
+
+def test_refused_when_no_cheaper_tier_fits(stub: StubAPI, repo: Path) -> None:
+    (repo / ".codetier.toml").write_text("[budget]\ndaily_usd = 0.0001\n")
+    with pytest.raises(AllAttemptsFailed, match="daily budget"):
+        run("architecture", reg_for(repo), repo)
+    assert stub.calls == 0
+
+
+def test_spend_shows_what_remains(stub: StubAPI, repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / ".codetier.toml").write_text(
+        "[budget]\ndaily_usd = 5.0\n[budget.tier_daily_usd]\nbalanced = 1.0\n"
+    )
+    stub.script(Reply("x", input_tokens=10_000, output_tokens=1_000), model="claude-sonnet-5-5")
+    import datetime as dt
+
+    run("explain", reg_for(repo), repo, dt.datetime.now(dt.UTC))  # 10k x $2 + 1k x $10 per MTok = $0.03
+    assert main(["spend", "--today", "--json"]) == 0
+    budget = json.loads(capsys.readouterr().out)["budget"]
+    assert budget["mode"] == "step_down"
+    assert budget["daily"] == {
+        "limit_micros": 5_000_000,
+        "spent_micros": 30_000,
+        "remaining_micros": 4_970_000,
+    }
+    assert budget["tiers"]["balanced"]["remaining_micros"] == 970_000
+    assert main(["spend", "--today"]) == 0
+    assert "$4.97 of $5.00 left today · balanced $0.97 of $1.00" in capsys.readouterr().out
+
+
+def test_bad_budget_mode_names_file_and_key(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / ".codetier.toml").write_text('[budget]\nmode = "pause"\n')
+    assert main(["spend"]) == 2
+    err = capsys.readouterr().err
+    assert ".codetier.toml" in err and "budget.mode" in err and "step_down, stop" in err
