@@ -312,3 +312,28 @@ def test_without_a_key_planned_task_says_so_in_one_line(
     err = capsys.readouterr().err
     assert code == 2
     assert "ANTHROPIC_API_KEY" in err and "Traceback" not in err
+
+
+def test_an_editors_unsaved_buffers_stand_in_for_the_disk(repo: Path, stub: StubAPI) -> None:
+    from codetier import config, engine, registry, router
+    from codetier.plan import pipeline
+
+    make_project(repo, verify=False)
+    unsaved = STORAGE.replace('"""Key-value storage."""', '"""Key-value storage (edited in the editor)."""')
+    script_plan(stub, plan_json(subtask("storage", ["shop/storage.py"], [])))
+    renamed = unsaved.replace("def save", "def put_item")
+    stub.script(
+        Reply(answer("ok", udiff("shop/storage.py", unsaved, renamed))), model=HAIKU, match=marker("storage")
+    )
+    cfg = config.load(repo)
+    reg = registry.build(cfg)
+    route = router.route(REQUEST, reg)
+
+    done = pipeline.run(
+        REQUEST, repo, route, reg, cfg, engine.Context(source="lsp"), buffers={"shop/storage.py": unsaved}
+    )
+
+    assert done.ok, done.error
+    assert done.edits["shop/storage.py"].before == unsaved
+    assert done.edits["shop/storage.py"].after == renamed
+    assert (repo / "shop/storage.py").read_text() == STORAGE  # the server applies edits, not the pipeline

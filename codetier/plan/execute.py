@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,10 +64,16 @@ class Execution:
         }
 
 
-def read_files(root: Path, paths: Sequence[str]) -> dict[str, str | None]:
-    """Current contents of the plan's files; None for a file that does not exist."""
+def read_files(
+    root: Path, paths: Sequence[str], buffers: Mapping[str, str] | None = None
+) -> dict[str, str | None]:
+    """Current contents of the plan's files (an editor's unsaved buffers win over
+    the disk); None for a file that does not exist."""
     out: dict[str, str | None] = {}
     for path in paths:
+        if buffers and path in buffers:
+            out[path] = buffers[path]
+            continue
         full = root / path
         if not full.is_file():
             out[path] = None
@@ -175,32 +181,38 @@ def run(
     ctx: engine.Context,
     parallel: int,
     on_done: Callable[[Outcome], None] | None = None,
+    buffers: Mapping[str, str] | None = None,
 ) -> Execution:
     """Level by level; stop after a level in which any subtask failed."""
     ctx = dataclasses.replace(ctx, phase="execute")
     files = list(dict.fromkeys(f for s in plan.subtasks for f in s.files))
-    original = read_files(root, files)
+    original = read_files(root, files, buffers)
     ex = Execution(original, dict(original), [])
     done: dict[str, Outcome] = {}
-    with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="codetier-plan") as pool:
+    pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="codetier-plan")
+    try:
         for level in levels(plan):
             snapshot = dict(ex.state)
-            futures = []
+            futures = {}
             for s in level:
                 deps = tuple(
                     DepResult(d, done[d].summary, tuple(e.path for e in done[d].edits), done[d].diff)
                     for d in s.depends_on
                 )
                 ho = Handoff(request, plan, s, deps, {p: snapshot[p] for p in s.files})
-                futures.append(pool.submit(run_one, s, ho, reg, ctx))
-            for fut in futures:
+                futures[pool.submit(run_one, s, ho, reg, ctx)] = s.id
+            for fut in as_completed(futures):
                 outcome = fut.result()
-                ex.outcomes.append(outcome)
                 done[outcome.subtask.id] = outcome
                 if on_done:
                     on_done(outcome)
-                for e in outcome.edits:
+            for s in level:  # plan order, so tables and state are deterministic
+                ex.outcomes.append(done[s.id])
+                for e in done[s.id].edits:
                     ex.state[e.path] = e.after
             if ex.failed:
                 break
+    finally:
+        # On ^C (or an error in on_done) don't start queued subtasks; running calls finish on their own.
+        pool.shutdown(wait=False, cancel_futures=True)
     return ex

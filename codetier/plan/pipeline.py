@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,22 +57,31 @@ def run(
     *,
     on_plan: Callable[[Plan], None] | None = None,
     on_done: Callable[[Outcome], None] | None = None,
+    buffers: Mapping[str, str] | None = None,
 ) -> PlanRun:
     """Plan and execute, then verify the combined change. The tree is not
-    touched (see `apply`). Raises PlanFailed when no valid plan came back."""
+    touched (see `apply`). Raises PlanFailed when no valid plan came back.
+
+    `buffers` ({path: text}) are an editor's unsaved files: they stand in for
+    the disk, and the language server applies the edits to them itself."""
     opts = settings.read(cfg)
     plan_ctx = dataclasses.replace(ctx, phase="plan")
-    plan_result = planner.make_plan(text, root, route, reg, plan_ctx, named, opts)
+    plan_result = planner.make_plan(text, root, route, reg, plan_ctx, named, opts, buffers)
     plan: Plan = plan_result.value
     if on_plan:
         on_plan(plan)
-    ex = execute.run(plan, text, root, reg, ctx, opts.parallel, on_done)
+    ex = execute.run(plan, text, root, reg, ctx, opts.parallel, on_done, buffers)
     edits = ex.edits()
     diff = patch.render(edits)
     if ex.failed:
         verdict = verify.Verdict(False, "execute", "a subtask failed")
     else:
-        verdict = verify.combined(root, edits, opts.verify_command, opts.verify_timeout)
+        on_disk = not buffers or all(
+            (root / p).is_file() and (root / p).read_text("utf-8") == buffers[p]
+            for p in edits
+            if p in buffers
+        )
+        verdict = verify.combined(root, edits, opts.verify_command, opts.verify_timeout, against_tree=on_disk)
     return PlanRun(ctx.request_id, plan, plan_result, ex, edits, diff, verdict)
 
 

@@ -5,7 +5,7 @@ relevant files and returns a plan; an invalid plan gets one repair attempt
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from codetier import engine, tokens
@@ -53,7 +53,11 @@ class PlanFailed(CodetierError):
 
 
 def context(
-    root: Path, text: str, named: Sequence[str], settings: PlanSettings
+    root: Path,
+    text: str,
+    named: Sequence[str],
+    settings: PlanSettings,
+    buffers: Mapping[str, str] | None = None,
 ) -> tuple[repomap.RepoMap, str]:
     """The repo map and the contents of the named and relevant files, within budget."""
     rmap = repomap.build(root, text, named, settings.map_tokens)
@@ -61,7 +65,7 @@ def context(
     used = 0
     for path in dict.fromkeys([*named, *rmap.relevant]):
         try:
-            body = (root / path).read_text("utf-8")
+            body = buffers[path] if buffers and path in buffers else (root / path).read_text("utf-8")
         except (OSError, UnicodeDecodeError):
             continue
         block = f"File {path}:\n```\n{body}\n```"
@@ -85,9 +89,17 @@ def prompt_for(text: str, rmap: repomap.RepoMap, files: str) -> str:
     return "\n\n".join(parts)
 
 
-def job(text: str, root: Path, reg: Registry, task: str, named: Sequence[str], settings: PlanSettings) -> Job:
+def job(
+    text: str,
+    root: Path,
+    reg: Registry,
+    task: str,
+    named: Sequence[str],
+    settings: PlanSettings,
+    buffers: Mapping[str, str] | None = None,
+) -> Job:
     spec = reg.task(task)
-    rmap, files = context(root, text, named, settings)
+    rmap, files = context(root, text, named, settings, buffers)
     base = prompt_for(text, rmap, files)
     tasks = ", ".join(t for t in PLANNABLE_TASKS if t in reg.tasks)
     system = SYSTEM.replace("{tasks}", tasks)
@@ -135,10 +147,12 @@ def make_plan(
     ctx: engine.Context,
     named: Sequence[str],
     settings: PlanSettings,
+    buffers: Mapping[str, str] | None = None,
 ) -> Result:
     """Run the plan call; the Result's value is a checked schema.Plan."""
+    plan_job = job(text, root, reg, r.task, named, settings, buffers)
     try:
-        return engine.run(job(text, root, reg, r.task, named, settings), repair_route(r), reg, ctx)
+        return engine.run(plan_job, repair_route(r), reg, ctx)
     except AllAttemptsFailed as e:
         lines = "\n".join(f"  {line}" for line in e.lines)
         raise PlanFailed(f"no valid plan after one repair attempt:\n{lines}") from None

@@ -117,12 +117,22 @@ def run_command(root: Path, edits: Mapping[str, patch.FileEdit], command: str, t
     return Verdict(True)
 
 
-def combined(root: Path, edits: Mapping[str, patch.FileEdit], command: str, timeout: float) -> Verdict:
-    """Every check in order; the first failure is the verdict."""
+def combined(
+    root: Path,
+    edits: Mapping[str, patch.FileEdit],
+    command: str,
+    timeout: float,
+    *,
+    against_tree: bool = True,
+) -> Verdict:
+    """Every check in order; the first failure is the verdict. `against_tree`
+    False skips `git apply --check` when the change was made against an
+    editor's unsaved buffers rather than the files on disk."""
     diff = patch.render(edits)
     if not diff:
         return Verdict(False, "combine", "the subtasks changed nothing")
-    for verdict in (git_apply_check(root, diff), parse_all(edits)):
+    checks = [git_apply_check(root, diff)] if against_tree else []
+    for verdict in (*checks, parse_all(edits)):
         if not verdict.ok:
             return verdict
     if command:
