@@ -40,4 +40,4 @@ def files(paths: Sequence[Path]) -> Iterator[Path]:
         for dirpath, dirnames, names in os.walk(base):
             dirnames.sort()
             found += [Path(dirpath) / n for n in names if n.endswith(".jsonl")]
-        yield from sorted(found)
+        yield from sorted(found, key=str)  # a session file before its subagents/ dir

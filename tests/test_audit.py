@@ -1,0 +1,218 @@
+"""`codetier audit` over transcripts written in Claude Code's shape."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from codetier import ledger
+from codetier.cli import main
+
+
+def usage_line(
+    mid: str | None, rid: str | None, model: str, ts: str, n_in: int, n_out: int, **kw: Any
+) -> dict[str, Any]:
+    usage: dict[str, Any] = {
+        "input_tokens": n_in,
+        "output_tokens": n_out,
+        "cache_creation_input_tokens": kw.get("cw", 0),
+        "cache_read_input_tokens": kw.get("cr", 0),
+    }
+    if "cw_1h" in kw:
+        usage["cache_creation"] = {"ephemeral_5m_input_tokens": kw.get("cw", 0) - kw["cw_1h"],
+                                   "ephemeral_1h_input_tokens": kw["cw_1h"]}  # fmt: skip
+    line: dict[str, Any] = {
+        "type": "assistant",
+        "timestamp": ts,
+        "sessionId": "sess-1",
+        "isSidechain": kw.get("side", False),
+        "cwd": "/work/app",
+        "version": "2.1.0",
+        "message": {
+            "id": mid,
+            "model": model,
+            "role": "assistant",
+            "usage": usage,
+            "content": [{"type": "text", "text": "ok"}],
+        },
+    }
+    if rid is not None:
+        line["requestId"] = rid
+    return line
+
+
+def prompt_line(text: str, ts: str, uuid: str) -> dict[str, Any]:
+    return {"type": "user", "timestamp": ts, "sessionId": "sess-1", "uuid": uuid, "cwd": "/work/app",
+            "message": {"role": "user", "content": text}}  # fmt: skip
+
+
+def write(path: Path, lines: list[Any], mode: str = "w") -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open(mode) as f:
+        for line in lines:
+            f.write(line if isinstance(line, str) else json.dumps(line, separators=(",", ":")) + "\n")
+
+
+@pytest.fixture
+def claude(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A config dir with a session, its subagent file and the quirks ccusage handles."""
+    old_tz = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"  # days are local dates, as in ccusage: pin the zone
+    time.tzset()
+    root = tmp_path / "claude"
+    project = root / "projects" / "-work-app"
+    opus = usage_line(
+        "m1", "r1", "claude-opus-5", "2026-11-20T10:00:01Z", 1_000, 200, cw=4_000, cw_1h=1_000, cr=50_000
+    )
+    write(
+        project / "sess-1.jsonl",
+        [
+            prompt_line("reformat this file with ruff", "2026-11-20T10:00:00Z", "u1"),
+            opus,
+            opus,  # the same usage repeated on the next content-block line
+            {
+                "type": "user",
+                "timestamp": "2026-11-20T10:00:02Z",
+                "message": {"role": "user", "content": [{"type": "tool_result", "content": "done"}]},
+            },
+            usage_line("m2", "r2", "claude-opus-5", "2026-11-20T10:00:03Z", 10, None),  # null field: skipped
+            usage_line("m3", "r3", "<synthetic>", "2026-11-20T10:00:04Z", 10, 10),  # not usage
+            '{"type":"assistant","message":{"usage":{"input_tokens":\n',  # malformed
+            "not json at all\n",
+            prompt_line("design the architecture of the plugin system", "2026-11-21T09:00:00Z", "u2"),
+            usage_line("m4", "r4", "claude-sonnet-5", "2026-11-21T09:00:05Z", 3_000, 1_000, cw=2_000),
+            usage_line("m5", None, "claude-haiku-4-5", "2026-11-21T09:00:06Z", 100, 10),
+        ],
+    )
+    # A subagent file replays m1 as a sidechain (one copy kept) and adds its own call.
+    write(
+        project / "sess-1" / "subagents" / "agent-a.jsonl",
+        [
+            prompt_line("write unit tests for the parser", "2026-11-21T09:01:00Z", "u3"),
+            usage_line(
+                "m1",
+                "r1",
+                "claude-opus-5",
+                "2026-11-20T10:00:01Z",
+                1_000,
+                200,
+                cw=4_000,
+                cw_1h=1_000,
+                cr=50_000,
+                side=True,
+            ),
+            usage_line("m6", "r6", "claude-opus-5", "2026-11-21T09:01:05Z", 500, 500, side=True),
+        ],
+    )
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(root))
+    yield root
+    if old_tz is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = old_tz
+    time.tzset()
+
+
+def audit(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, Any]:
+    assert main(["audit", "--json", *args]) == 0
+    data: dict[str, Any] = json.loads(capsys.readouterr().out)
+    return data
+
+
+def by_model(data: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(d["day"], m["model"]): m for d in data["daily"] for m in d["models"]}
+
+
+def test_per_day_and_model_dedup_and_prices(claude: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = audit(capsys)
+    rows = by_model(data)
+    assert set(rows) == {("2026-11-20", "claude-opus-5"), ("2026-11-21", "claude-sonnet-5"),
+                         ("2026-11-21", "claude-haiku-4-5"), ("2026-11-21", "claude-opus-5")}  # fmt: skip
+    m1 = rows[("2026-11-20", "claude-opus-5")]
+    assert (m1["entries"], m1["input_tokens"], m1["cache_creation_tokens"], m1["cache_read_tokens"]) == (
+        1, 1_000, 4_000, 50_000)  # fmt: skip
+    # opus-5: 1000 x 5 + 200 x 25 + 3000 x 6.25 (5m) + 1000 x 10 (1h) + 50000 x 0.5 micros
+    assert m1["cost_micros"] == 5_000 + 5_000 + 18_750 + 10_000 + 25_000
+    assert rows[("2026-11-21", "claude-sonnet-5")]["cost_micros"] == 3_000 * 2 + 1_000 * 10 + 2_000 * 2.5
+    scan = data["scan"]
+    assert scan["malformed"] == 3  # the null field, the truncated line, the non-JSON line
+    assert scan["duplicates"] == 2 and scan["files"] == 2
+
+
+def test_prompts_are_routed_and_priced_at_their_tier(
+    claude: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = audit(capsys)
+    prompts = {p["task"]: p["tier"] for p in data["routing"]["prompts"]}
+    assert prompts == {"format_fix": "tool", "architecture": "deep", "test_writing": "balanced"}
+    m1 = by_model(data)[("2026-11-20", "claude-opus-5")]
+    # format_fix is tool tier: priced at the fast model (haiku-5-5), cache reads as cache reads.
+    assert m1["routed_cost_micros"] == round(
+        1_000 * 0.10 + 200 * 0.5 + 3_000 * 0.125 + 1_000 * 0.2 + 50_000 * 0.01
+    )
+    chores = data["expensive_chores"]
+    assert chores["model"] == "claude-opus-5"
+    assert [(c["task"], c["tier"]) for c in chores["chores"]] == [
+        ("format_fix", "tool"),
+        ("test_writing", "balanced"),
+    ]
+
+
+def test_repeat_run_reads_only_what_was_appended(claude: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    first = audit(capsys)
+    again = audit(capsys)
+    assert again["scan"]["bytes"] == 0 and again["scan"]["new_entries"] == 0
+    assert again["totals"] == first["totals"]
+    main_file = claude / "projects" / "-work-app" / "sess-1.jsonl"
+    size = main_file.stat().st_size
+    extra = usage_line("m7", "r7", "claude-haiku-4-5", "2026-11-21T10:00:00Z", 1, 1)
+    write(main_file, [extra, json.dumps(extra)[:20]], mode="a")  # the last line is still being written
+    third = audit(capsys)
+    assert third["scan"]["new_entries"] == 1
+    assert third["scan"]["bytes"] == len(json.dumps(extra, separators=(",", ":"))) + 1
+    assert third["totals"]["entries"] == first["totals"]["entries"] + 1
+    assert main_file.stat().st_size > size
+
+
+def test_since_filters_days(claude: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert [d["day"] for d in audit(capsys, "--since", "2026-11-21")["daily"]] == ["2026-11-21"]
+
+
+def test_import_is_idempotent_and_shows_in_spend(claude: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert audit(capsys, "--import")["imported"] == 4
+    assert audit(capsys, "--import")["imported"] == 0
+    db = ledger.connect()
+    rows = db.execute("SELECT source, tier, model FROM attempts ORDER BY ts").fetchall()
+    db.close()
+    assert len(rows) == 4 and {r[0] for r in rows} == {"claude-code"}
+    assert main(["spend", "--since", "2026-11-20", "--until", "2026-11-21", "--by", "source", "--json"]) == 0
+    groups = json.loads(capsys.readouterr().out)["groups"]
+    assert [g["key"] for g in groups] == ["claude-code"] and groups[0]["calls"] == 4
+
+
+def test_default_location_and_explicit_paths(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    home = Path(os.environ["HOME"])
+    write(home / ".claude" / "projects" / "p" / "s.jsonl",
+          [usage_line("a", "b", "claude-haiku-4-5", "2026-11-20T10:00:00Z", 7, 7)])  # fmt: skip
+    assert audit(capsys)["totals"]["input_tokens"] == 7
+    other = tmp_path / "elsewhere" / "s.jsonl"
+    write(other, [usage_line("c", "d", "claude-haiku-4-5", "2026-11-20T10:00:00Z", 5, 5)])
+    assert audit(capsys, str(other))["scan"]["new_entries"] == 1
+
+
+def test_nothing_to_read_is_one_clear_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["audit"]) == 2
+    assert "no Claude Code transcripts found" in capsys.readouterr().err
+
+
+def test_terminal_report(claude: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["audit"]) == 0
+    out = capsys.readouterr().out
+    assert "claude-opus-5" in out and "3 malformed lines skipped" in out
+    assert "chores that ran on claude-opus-5" in out
