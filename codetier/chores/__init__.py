@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from codetier.chores import changelog, commit_message, format_fix, generic, rename
+from codetier.chores import (
+    changelog,
+    code_review,
+    commit_message,
+    docstring,
+    format_fix,
+    generic,
+    rename,
+    test_writing,
+)
 from codetier.chores.base import Chore, Request
 
 CHORES: dict[str, Chore] = {
@@ -10,6 +19,9 @@ CHORES: dict[str, Chore] = {
     "commit_message": commit_message.CHORE,
     "changelog_entry": changelog.ENTRY_CHORE,
     "rename": rename.CHORE,
+    "docstring": docstring.CHORE,
+    "test_writing": test_writing.CHORE,
+    "code_review": code_review.CHORE,
 }
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from codetier import release
 from codetier.errors import CodetierError
 from codetier.providers.base import Call, Completion, ProviderError
-from codetier.tools import rope, ruff
+from codetier.tools import buffer, rope, ruff
 
 
 def format_fix(payload: Mapping[str, Any]) -> str:
@@ -41,6 +41,8 @@ HANDLERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "format_fix": format_fix,
     "rename": rename,
     "changelog_release": release.handler,
+    "lint_fix_text": buffer.lint_fix_text,  # the editor's buffer (codetier lsp)
+    "rename_at": buffer.rename_at,  # rope at a position, over unsaved buffers (codetier lsp)
 }
 
 
