@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-import subprocess
 import threading
 import time
 from collections.abc import Mapping
@@ -17,22 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from codetier import __version__, config, ledger, registry
-from codetier.daemon import client, ledger_rows
+from codetier.daemon import client, ledger_rows, repos
 from codetier.daemon.cache import DraftCache
 from codetier.daemon.precompute import Drafter, Precomputer, draft_commit_message
 from codetier.daemon.protocol import INVALID_PARAMS, Handler, RpcFailure, param
 from codetier.daemon.watcher import Watcher
 
 log = logging.getLogger("codetier.daemon")
-
-
-def _toplevel(path: str) -> str:
-    out = subprocess.run(
-        ["git", "rev-parse", "--show-toplevel"], cwd=path, capture_output=True, text=True, check=False
-    )
-    if out.returncode != 0:
-        raise RpcFailure(INVALID_PARAMS, f"{path} is not inside a git repository")
-    return os.path.realpath(out.stdout.strip())
 
 
 class State:
@@ -98,13 +88,13 @@ def methods(state: State, extra_status: Mapping[str, Any]) -> dict[str, Handler]
         }
 
     def watch(params: Mapping[str, Any]) -> dict[str, Any]:
-        repo = _toplevel(param(params, "repo", str))
+        repo = repos.toplevel(param(params, "repo", str))
         new = state.watch(repo)
         return {"repo": repo, "new": new, "precompute": state.precompute.enabled(repo)}
 
     def draft(params: Mapping[str, Any]) -> dict[str, Any]:
         t0 = time.perf_counter()
-        repo = _toplevel(param(params, "repo", str))
+        repo = repos.toplevel(param(params, "repo", str))
         staged = param(params, "staged", str)
         source = param(params, "source", str, "hook")
         state.watch(repo)  # a repo registers on first use

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codetier import config, engine, ledger, registry
-from codetier.daemon import client, ledger_rows
+from codetier.daemon import client, ledger_rows, repos
 from codetier.daemon.cache import Draft, DraftCache, key
 from codetier.engine import Link
 from codetier.errors import CodetierError
@@ -69,7 +69,7 @@ class Precomputer:
         self.drafted = 0
 
     def enabled(self, repo: str) -> bool:
-        cfg = config.load(Path(repo))
+        cfg = repos.load_config(repo)
         return registry.Reader(cfg).boolean("daemon.precompute", True)
 
     def submit(self, repo: str, staged: str) -> None:
@@ -102,7 +102,7 @@ class Precomputer:
                 log.exception("draft for %s crashed", repo)
 
     def _draft(self, repo: str, staged: str, cancelled: Callable[[], bool]) -> None:
-        cfg = config.load(Path(repo))
+        cfg = repos.load_config(repo)
         if not registry.Reader(cfg).boolean("daemon.precompute", True):
             return
         reg = registry.build(cfg)
@@ -127,7 +127,7 @@ class Precomputer:
             log.info("drafted a commit message for %s", repo)
 
     def lookup(self, repo: str, staged: str) -> tuple[str, Draft] | None:
-        cfg = config.load(Path(repo))
+        cfg = repos.load_config(repo)
         k = key(staged, cfg.data)
         draft = self.cache.get(k)
         return None if draft is None else (k, draft)
