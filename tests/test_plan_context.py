@@ -31,8 +31,9 @@ def test_repo_map_lists_definitions_and_imports_relevant_first(repo: Path) -> No
     assert "  imports: shop.storage" in rmap.text  # shop/service.py
     assert "README.txt" in rmap.text and "ignored.log" not in rmap.text
     assert "shop/storage.py" in rmap.relevant
-    # service.py mentions nothing the request names, but defines no `save` either
-    assert "shop/service.py" not in rmap.relevant
+    # service.py imports the named module: one hop, so relevant; report.py imports service only
+    assert "shop/service.py" in rmap.relevant
+    assert "shop/report.py" not in rmap.relevant
 
 
 def test_repo_map_is_trimmed_to_its_budget(repo: Path) -> None:
@@ -111,3 +112,25 @@ def test_bad_plan_settings_name_the_key(env: dict[str, str], message: str) -> No
 def test_plan_settings_defaults() -> None:
     opts = settings.read(config.load(environ={}))
     assert (opts.parallel, opts.verify_command) == (4, "")
+
+
+def test_golden_plan_and_handoff_prompts(repo: Path) -> None:
+    """What the models see: the planner's prompt and a subtask's handoff."""
+    from plan_support import HAPPY_PLAN, NEW_STORAGE, golden, udiff
+
+    from codetier.engine import Link
+    from codetier.plan import planner
+
+    make_project(repo, verify=False)
+    reg = registry.build(config.load(repo, environ={}))
+    opts = settings.read(config.load(repo, environ={}))
+    call = planner.job(REQUEST, repo, reg, "cross_file_refactor", ["shop/storage.py"], opts).build(
+        Link("deep", "anthropic", "claude-opus-5-5"), ()
+    )
+    golden("plan_prompt.txt", f"{call.system}\n--- prompt ---\n{call.prompt}\n")
+    plan = schema.parse(HAPPY_PLAN, reg, repo)
+    dep = DepResult(
+        "storage", "renamed", ("shop/storage.py",), udiff("shop/storage.py", STORAGE, NEW_STORAGE)
+    )
+    ho = Handoff(REQUEST, plan, plan.get("service"), (dep,), {"shop/service.py": "x = 1\n"})
+    golden("plan_handoff.txt", f"{handoff.SYSTEM}\n--- prompt ---\n{handoff.fit(ho, 1_000_000)}\n")

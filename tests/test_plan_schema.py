@@ -61,13 +61,17 @@ def test_valid_plan_parses_into_levels(reg: registry.Registry, root: Path) -> No
         ([subtask("a", ["../etc/passwd"], [])], "'../etc/passwd' is not a path inside the repository"),
         ([subtask("a", ["a.py"], [], tier="cheap")], "subtask a: tier: expected one of fast, balanced, deep"),
         ([subtask("a", ["a.py"], [], tier="tool")], "subtask a: tier: expected one of fast, balanced, deep"),
-        ([{**subtask("a", ["a.py"], []), "task": "magic"}], "subtask a: task: unknown task type 'magic'"),
+        (
+            [{**subtask("a", ["a.py"], []), "task": "magic"}],
+            "subtask a: task: expected a task type that writes code",
+        ),
         ([subtask("a", ["a.py"], []), subtask("a", ["b.py"], [])], "subtask id 'a' is used more than once"),
         (
             [subtask("a", ["a.py"], []), subtask("b", ["a.py", "b.py"], [])],
             "subtasks a and b both edit a.py: make one depend on the other",
         ),
         ([subtask("a", [], [])], "subtask a: files: expected a non-empty list"),
+        ([{**subtask("a", ["a.py"], []), "task": "format_fix"}], "got 'format_fix'"),
     ],
 )
 def test_invalid_plans_name_the_problem(

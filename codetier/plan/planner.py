@@ -45,7 +45,7 @@ Rules:
 4. task is one of: {tasks}.
 5. Prefer few, well-separated subtasks; independent subtasks run in parallel."""
 
-PLANNABLE_TASKS = ("implement", "test_writing", "docstring", "debug", "format_fix", "code_review")
+PLANNABLE_TASKS = ("implement", "test_writing", "docstring", "debug")
 
 
 class PlanFailed(CodetierError):
@@ -68,7 +68,8 @@ def context(
             body = buffers[path] if buffers and path in buffers else (root / path).read_text("utf-8")
         except (OSError, UnicodeDecodeError):
             continue
-        block = f"File {path}:\n```\n{body}\n```"
+        shown = body if body.endswith("\n") or not body else body + "\n"
+        block = f"File {path}:\n```\n{shown}```"
         cost = tokens.estimate(block)
         if used + cost > settings.context_tokens:
             parts.append(f"(File {path} and later ones left out: over the plan's context budget)")
@@ -81,7 +82,7 @@ def context(
 def prompt_for(text: str, rmap: repomap.RepoMap, files: str) -> str:
     parts = [
         f"Request: {text}",
-        "Repository map (* marks files the request names or mentions):\n" + rmap.text,
+        "Repository map (* marks files the request names or mentions, and their importers):\n" + rmap.text,
     ]
     if files:
         parts.append(files)

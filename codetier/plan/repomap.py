@@ -9,6 +9,7 @@ then only counted.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
 import subprocess
 from collections.abc import Iterable, Sequence
@@ -131,8 +132,29 @@ def build(root: Path, text: str, named: Iterable[str] = (), budget: int = 6_000)
                 pass
         relevant = path in named_set or _mentioned(entry, words)
         entries.append(Entry(entry.path, entry.defs, entry.imports, relevant, entry.error))
-    entries.sort(key=lambda e: (not e.relevant, e.path))
+    direct = {e.path for e in entries if e.relevant}
+    entries = _with_importers(entries)
+    entries.sort(key=lambda e: (e.path not in direct, not e.relevant, e.path))
     return RepoMap(tuple(entries), trim(entries, budget))
+
+
+def module_of(path: str) -> str:
+    return path.removesuffix(".pyi").removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+
+
+def _with_importers(entries: list[Entry]) -> list[Entry]:
+    """Files that import a relevant module are relevant too (one hop): a
+    cross-module change reaches its callers."""
+    modules = {module_of(e.path) for e in entries if e.relevant and e.path.endswith((".py", ".pyi"))}
+    if not modules:
+        return entries
+
+    def imports_one(e: Entry) -> bool:
+        return any(i in modules or any(i.startswith(m + ".") for m in modules) for i in e.imports)
+
+    return [
+        dataclasses.replace(e, relevant=True) if not e.relevant and imports_one(e) else e for e in entries
+    ]
 
 
 def trim(entries: Sequence[Entry], budget: int) -> str:

@@ -149,8 +149,11 @@ def _subtask(i: int, item: Any, reg: Registry, root: Path, problems: list[str]) 
         problems.append(f"{where}: instruction: expected a non-empty string")
         instruction = ""
     task = item.get("task", "implement")
-    if not isinstance(task, str) or task not in reg.tasks:
-        problems.append(f"{where}: task: unknown task type {task!r}; known: {', '.join(sorted(reg.tasks))}")
+    writers = sorted(n for n, t in reg.tasks.items() if t.tier != "tool" and t.max_tokens > 0)
+    if not isinstance(task, str) or task not in writers:
+        problems.append(
+            f"{where}: task: expected a task type that writes code ({', '.join(writers)}), got {task!r}"
+        )
         task = "implement"
     tier = item.get("tier", reg.tasks[task].tier)
     allowed = [t for t in SUBTASK_TIERS if t in reg.tiers]
