@@ -79,6 +79,8 @@ def ask(
 
         command.run(text, r, reg, cfg, root, paths, ctx, apply=apply, force=force, as_json=as_json)
         return
+    if apply or force:
+        output.err(f"note: --apply and --force apply to plan → execute tasks; {r.task} ignores them")
     chore = chores.get(r.task)
     req = chores.Request(text=text, root=root, files=paths)
     result = engine.run(chore.job(req, reg), r, reg, ctx)

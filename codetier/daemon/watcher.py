@@ -33,7 +33,7 @@ def git_dir(repo: Path) -> Path:
     return Path(out.stdout.strip())
 
 
-class _Debounced(FileSystemEventHandler):
+class _Debounced(FileSystemEventHandler):  # type: ignore[misc]  # watchdog is untyped here
     def __init__(self, fire: Callable[[], None], delay: float) -> None:
         self.fire, self.delay = fire, delay
         self._timer: threading.Timer | None = None
