@@ -72,9 +72,7 @@ def make_client() -> Client:
     client.accept_edits = True
 
     @client.feature(types.WORKSPACE_APPLY_EDIT)
-    def apply_edit(
-        client: Client, params: types.ApplyWorkspaceEditParams
-    ) -> types.ApplyWorkspaceEditResult:
+    def apply_edit(client: Client, params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
         client.edits.append(params.edit)
         return types.ApplyWorkspaceEditResult(applied=client.accept_edits)
 
@@ -133,7 +131,9 @@ def cursor(line: int, character: int = 0) -> types.Range:
 
 async def actions(client: LanguageClient, uri: str, rng: types.Range) -> list[types.CodeAction]:
     result = await client.text_document_code_action_async(
-        types.CodeActionParams(types.TextDocumentIdentifier(uri), rng, types.CodeActionContext(diagnostics=[]))
+        types.CodeActionParams(
+            types.TextDocumentIdentifier(uri), rng, types.CodeActionContext(diagnostics=[])
+        )
     )
     assert result is not None
     out = [a for a in result if isinstance(a, types.CodeAction)]

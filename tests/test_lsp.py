@@ -36,7 +36,9 @@ COMMANDS = {
     "codetier.fixLint",
     "codetier.refactor",
 }
-TITLE = re.compile(r"^(?P<what>[^·]+) · (?P<tier>tool|fast|balanced|deep)(?:, then fast)? · (?P<cost>\$0|~\$\d+\.\d+)$")
+TITLE = re.compile(
+    r"^(?P<what>[^·]+) · (?P<tier>tool|fast|balanced|deep)(?:, then fast)? · (?P<cost>\$0|~\$\d+\.\d+)$"
+)
 
 
 async def test_initialize_advertises_actions_rename_and_formatting(repo: Path) -> None:
@@ -121,7 +123,9 @@ async def test_no_key_is_one_clear_message(repo: Path) -> None:
     (repo / "calc.py").write_text(SAMPLE)
     async with session(repo) as client:
         uri = open_doc(client, repo / "calc.py")
-        docstring = next(a for a in await actions(client, uri, cursor(4, 4)) if a.title.startswith("Add docstring"))
+        docstring = next(
+            a for a in await actions(client, uri, cursor(4, 4)) if a.title.startswith("Add docstring")
+        )
         result = await run_action(client, docstring)
         shown = await wait_for(lambda: client.messages, what="window/showMessage")
         again = await actions(client, uri, cursor(4, 4))
