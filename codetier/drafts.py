@@ -91,7 +91,7 @@ def classify(files: Sequence[FileDiff]) -> tuple[str, str | None, str, str]:
         return "build", None, f"update {_files(files)}", "update dependencies"
     if all(_is_test(f) for f in files):
         verb = "add" if all(f.status == "added" for f in files) else "update"
-        return "test", _scope(files), f"{verb} {_files(files)}", f"{verb} tests"
+        return "test", _scope(files) if n > 1 else None, f"{verb} {_files(files)}", f"{verb} tests"
     if all(f.status == "deleted" for f in files):
         return "chore", None, f"remove {_files(files)}", f"remove {n} files"
     if all(f.status == "renamed" and not (f.added or f.removed) for f in files):
@@ -103,8 +103,8 @@ def classify(files: Sequence[FileDiff]) -> tuple[str, str | None, str, str]:
         code = [f for f in files if f.added_defs and not _is_test(f)]
         return "feat", _scope(code), f"add {_names(defs, 'definitions')}", "add new definitions"
     if all(f.status == "added" for f in files):
-        return "feat", _scope(files), f"add {_files(files)}", f"add {n} files"
-    return "chore", _scope(files), f"update {_files(files)}", short
+        return "feat", _scope(files) if n > 1 else None, f"add {_files(files)}", f"add {n} files"
+    return "chore", _scope(files) if n > 1 else None, f"update {_files(files)}", short
 
 
 def subject(files: Sequence[FileDiff], style: str) -> str:

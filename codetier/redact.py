@@ -64,8 +64,10 @@ def entropy(value: str) -> float:
 def _looks_secret(value: str) -> bool:
     if value.lower() in {"none", "null", "true", "false", "changeme", "password", "example"}:
         return False
-    if re.fullmatch(r"[A-Za-z_][\w.]*(\(\))?", value) and not re.search(r"\d", value):
-        return False  # an identifier or a call, not a literal secret
+    if re.fullmatch(r"[A-Za-z_][\w.]*", value) and not re.search(r"\d", value):
+        return False  # an identifier, not a literal secret
+    if re.match(r"[A-Za-z_][\w.]*[(\[]", value):
+        return False  # a call or a subscript: code, not a literal
     return len(value) >= 8 and entropy(value) >= 3.0
 
 

@@ -48,11 +48,12 @@ def classify(subject: str, body: str = "") -> Entry:
         return Entry(None, subject.strip(), False)
     kind, scope, desc = m.group("type").lower(), m.group("scope"), m.group("desc").strip()
     breaking = bool(m.group("bang") or BREAKING_FOOTER.search(body))
+    # git-cliff's default template: `*(scope)* [**breaking**] Description`
     text = desc[0].upper() + desc[1:]
-    if scope:
-        text = f"*({scope})* {text}"
     if breaking:
         text = f"[**breaking**] {text}"
+    if scope:
+        text = f"*({scope})* {text}"
     section = None
     if "security" in (kind, (scope or "").lower()) or re.search(r"\bsecurity\b", body, re.I):
         section = "Security"
