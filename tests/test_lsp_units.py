@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from codetier_lsp import documents, edits, estimate, settings
 from lsp_support import apply_text_edits
 
 from codetier import config
 from codetier.chores import code_review, docstring, patch, pysource
 from codetier.errors import ConfigError
-from codetier_lsp import documents, edits, estimate, settings
 
 SOURCE = '''import os
 
@@ -103,7 +103,7 @@ def test_bad_settings_name_the_file_and_key(tmp_path: Path) -> None:
         ConfigError, match=r"\.codetier\.toml: lsp\.explain_in: expected one of document, message"
     ):
         settings.load(config.load(tmp_path))
-    with pytest.raises(ConfigError, match="initializationOptions: codetier.fix_with_model: expected bool"):
+    with pytest.raises(ConfigError, match=r"initializationOptions: codetier\.fix_with_model: expected bool"):
         (tmp_path / "clean" / ".git").mkdir(parents=True)
         settings.load(config.load(tmp_path / "clean"), {"fix_with_model": "yes"})
 
