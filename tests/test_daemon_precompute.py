@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import git
 from daemon_support import DaemonProcess, kill_detached, running_daemon, wait_for
-from stub_api import Reply, StubAPI
+from stub_api import Fault, Reply, StubAPI
 
 from codetier import ledger
 from codetier.daemon import client, ledger_rows
@@ -100,6 +100,8 @@ def test_first_use_registers_the_repo(stub: StubAPI, daemon: DaemonProcess, hook
     assert client.call("status")["repos"] == [str(hooked.resolve())]
     stage(hooked, "two.py", "y = 2\n")
     wait_for(drafted, what="a draft for the second change")
+    # The change the hook handled in-process was not drafted a second time.
+    assert [(r[1], r[2]) for r in rows()] == [("hook", "ok"), ("daemon", "ok")]
 
 
 def test_after_kill_9_the_hook_runs_in_process(stub: StubAPI, daemon: DaemonProcess, hooked: Path) -> None:
@@ -131,6 +133,22 @@ def test_auto_start_starts_a_daemon_for_the_next_commit(stub: StubAPI, hooked: P
     assert commit(hooked) == SUBJECT  # in-process this time
     wait_for(lambda: client.running(timeout=0.5), what="the auto-started daemon")
     assert client.call("status")["repos"] == [str(hooked.resolve())]
+
+
+def test_a_provider_outage_does_not_stop_the_daemon(
+    stub: StubAPI, daemon: DaemonProcess, hooked: Path
+) -> None:
+    stub.default = Fault(529)
+    client.call("watch", {"repo": str(hooked)})
+    stage(hooked)
+
+    def offline_row() -> bool:
+        return any(r[1] == "daemon" and r[2] == "ok" for r in rows())
+
+    wait_for(offline_row, what="the precompute to fall back to the offline draft")
+    status = client.call("status")
+    assert status["cache"]["entries"] == 0  # offline drafts are left to the hook
+    assert commit(hooked)  # in-process, offline draft, commit goes through
 
 
 def _today():  # type: ignore[no-untyped-def]

@@ -48,11 +48,18 @@ class State:
         if staged is not None and self.precompute.enabled(repo):
             self.precompute.submit(repo, staged)
 
-    def watch(self, repo: str) -> bool:
+    def watch(self, repo: str, seen: str | None = None) -> bool:
+        """Watch a repo. With `seen` (the staged hash a hook is about to handle
+        in-process) that change is not drafted again; otherwise whatever is
+        staged now is drafted."""
+        if seen is not None:
+            with self._lock:
+                self._last.setdefault(repo, seen)
         new = self.watcher.watch(repo)
         if new:
             self._warm()
-            threading.Thread(target=self.watcher._fire, args=(repo,), daemon=True).start()
+            if seen is None:
+                threading.Thread(target=self.watcher._fire, args=(repo,), daemon=True).start()
         return new
 
     def _warm(self) -> None:
@@ -97,7 +104,7 @@ def methods(state: State, extra_status: Mapping[str, Any]) -> dict[str, Handler]
         repo = repos.toplevel(param(params, "repo", str))
         staged = param(params, "staged", str)
         source = param(params, "source", str, "hook")
-        state.watch(repo)  # a repo registers on first use
+        state.watch(repo, seen=staged)  # a repo registers on first use
         found = state.precompute.lookup(repo, staged)
         if found is None:
             return {"message": None}
