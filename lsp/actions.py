@@ -122,9 +122,11 @@ def titled(v: View, reg: Registry, fix_with_model: bool, only: list[str] | None)
 
 def code_actions(ls: CodetierServer, params: types.CodeActionParams) -> list[types.CodeAction] | None:
     doc = documents.document(ls, params.text_document.uri)
+    source = doc.source
+    lines = source.splitlines()
     rng = params.range
-    documents.check_position(doc, rng.start, "start")
-    documents.check_position(doc, rng.end, "end")
+    documents.check_position(doc, rng.start, "start", lines)
+    documents.check_position(doc, rng.end, "end", lines)
     if not is_python(doc.uri, doc.language_id):
         return []
     path = documents.path_of(doc.uri)
@@ -133,8 +135,6 @@ def code_actions(ls: CodetierServer, params: types.CodeActionParams) -> list[typ
     except ConfigError as e:
         runner.log(ls, f"codetier: {e}", types.MessageType.Warning)
         return []
-    source = doc.source
-    lines = source.splitlines()
     end = rng.end.line - 1 if rng.end.line > rng.start.line and rng.end.character == 0 else rng.end.line
     v = view_of(source, lines, rng.start.line, max(end, rng.start.line), rng.start == rng.end)
     arg = {

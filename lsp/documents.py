@@ -81,8 +81,10 @@ def uri_of(path: Path) -> str:
     return from_fs_path(str(path)) or path.as_uri()
 
 
-def check_position(doc: TextDocument, pos: types.Position, what: str = "position") -> None:
-    lines = doc.lines
+def check_position(
+    doc: TextDocument, pos: types.Position, what: str = "position", lines: Sequence[str] | None = None
+) -> None:
+    lines = doc.lines if lines is None else lines
     if pos.line < 0 or pos.character < 0 or pos.line > len(lines):
         raise invalid(f"{what} {pos.line}:{pos.character} is outside {doc.uri} ({len(lines)} lines)")
     if pos.line < len(lines):

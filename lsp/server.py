@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any
 
 from codetier_lsp import actions, documents, formatting, rename, runner, tests_action
@@ -46,6 +49,11 @@ def _command(action: actions.Action) -> Callable[..., Coroutine[Any, Any, dict[s
     return run
 
 
+def _warm(ls: CodetierServer, root: Path) -> None:
+    with contextlib.suppress(Exception):  # a bad config is reported when it is used
+        ls.loaded(ls.root_for(root / "__init__.py"))
+
+
 def build() -> CodetierServer:
     ls = CodetierServer()
 
@@ -53,6 +61,13 @@ def build() -> CodetierServer:
     def initialize(ls: CodetierServer, params: types.InitializeParams) -> None:
         options = params.initialization_options
         ls.init_options = options if isinstance(options, dict) else {}
+
+    @ls.feature(types.INITIALIZED)
+    def initialized(ls: CodetierServer, params: types.InitializedParams) -> None:
+        # Warm the config and registry so the first action list is as fast as the rest.
+        root = ls.workspace.root_path
+        if root:
+            threading.Thread(target=_warm, args=(ls, Path(root)), daemon=True).start()
 
     @ls.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def did_change_configuration(ls: CodetierServer, params: types.DidChangeConfigurationParams) -> None:
