@@ -174,3 +174,75 @@ def test_has_message_ignores_the_verbose_diff_below_the_scissors(tmp_path: Path)
     )
     assert not cm.has_message(msg)
     assert cm.has_message(msg.with_name("missing")) is False
+
+
+# --- what the model sees (golden) and the CLI ------------------------------
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def golden(name: str, text: str) -> None:
+    """Compare with tests/golden/NAME; CODETIER_UPDATE_GOLDEN=1 rewrites it (review the diff)."""
+    import os
+
+    path = GOLDEN / name
+    if os.environ.get("CODETIER_UPDATE_GOLDEN"):
+        path.write_text(text, "utf-8")
+    assert text == path.read_text("utf-8")
+
+
+@pytest.mark.parametrize("tier", ["fast", "balanced"])
+def test_rendered_prompt_per_variant_matches_golden(repo: Path, tier: str) -> None:
+    staged_repo(repo)
+    write(repo, "uv.lock", "version = 1\n")
+    git(repo, "add", ".")
+    cfg = config.load(repo)
+    reg = registry.build(cfg)
+    job = cm.job_for(cm.gather(repo), reg, 1_000)
+    link = cm.route_for(reg).links[0]
+    call = job.build(type(link)(tier, "anthropic", reg.tiers[tier].model), ("the subject was 80 characters",))
+    golden(
+        f"commit_message_{reg.task('commit_message').variant(tier)}.txt",
+        f"{call.system}\n---\n{call.prompt}\n",
+    )
+
+
+def test_cli_prints_the_message(repo: Path, stub: StubAPI, capsys: pytest.CaptureFixture[str]) -> None:
+    from codetier import cli
+
+    staged_repo(repo)
+    stub.script(Reply("feat(parser): add parse_header"))
+    assert cli.main(["commit-msg"]) == 0
+    assert capsys.readouterr() == ("feat(parser): add parse_header\n", "")
+
+
+def test_cli_write_keeps_comment_lines_and_says_when_offline(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from codetier import cli
+
+    staged_repo(repo)
+    msg = repo / "MSG"
+    msg.write_text("\n# comment\n")
+    assert cli.main(["commit-msg", "--write", str(msg)]) == 0
+    assert msg.read_text().startswith(
+        "feat(parser): add parse_header\n\n- src/parser.py: added (+2 -0)\n\n# comment\n"
+    )
+    assert capsys.readouterr().err == "codetier: no ANTHROPIC_API_KEY: wrote an offline draft\n"
+
+
+def test_cli_with_nothing_staged_is_one_clear_line(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from codetier import cli
+
+    assert cli.main(["commit-msg"]) == 1
+    assert capsys.readouterr().err == "codetier: nothing staged: `git add` the change first\n"
+
+
+def test_cli_outside_a_repo_is_one_clear_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from codetier import cli
+
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["commit-msg"]) == 1
+    assert "not a git repository" in capsys.readouterr().err
