@@ -130,6 +130,7 @@ def test_cyclic_plan_is_rejected_after_one_repair(
     assert code == 1
     assert "no valid plan after one repair attempt" in err
     assert "dependency cycle: a → c → b → a" in err
+    assert "plan $" in err  # what the failed planning cost is still shown
     assert stub.calls == 2  # the plan and one repair; no subtask ran
     repair = stub.texts_for(OPUS)[1]
     assert "Your previous plan" in repair and "dependency cycle" in repair

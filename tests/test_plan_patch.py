@@ -92,3 +92,20 @@ def test_render_is_accepted_by_git_apply(tmp_path: Path) -> None:
     assert (tmp_path / "new/n.txt").read_bytes() == b"hello"
     assert not (tmp_path / "gone.txt").exists()
     assert (tmp_path / "tail.txt").read_bytes() == b"no newline\n"
+
+
+def test_crlf_file_stays_crlf_and_form_feed_is_not_a_line_break() -> None:
+    before = "a\r\nb\x0cstill b\r\nc\r\n"
+    diff = "--- a/w.py\n+++ b/w.py\n@@ -1,3 +1,3 @@\n a\n-b\x0cstill b\n+B\n c\n"
+    [edit] = patch.apply(diff, {"w.py": before})
+    assert edit.after == "a\r\nB\r\nc\r\n"
+
+
+def test_markdown_fence_inside_the_diff_does_not_end_the_block() -> None:
+    before = "# Title\n"
+    after = "# Title\n\n```python\nx = 1\n```\n"
+    diff = udiff("README.md", before, after)
+    reply = f"Added an example.\n\n```diff\n{diff}```\n"
+    assert patch.extract_diff(reply) == diff
+    [edit] = patch.apply(patch.extract_diff(reply), {"README.md": before})
+    assert edit.after == after

@@ -13,6 +13,7 @@ from codetier.engine import Route
 from codetier.errors import CodetierError
 from codetier.plan import accounting, pipeline
 from codetier.plan.execute import Outcome
+from codetier.plan.planner import PlanFailed
 from codetier.plan.schema import Plan, levels
 from codetier.plan.transaction import ApplyRefused
 from codetier.registry import Registry
@@ -50,12 +51,12 @@ def run(
             where = f"{o.result.link.tier}:{o.result.link.label}" if o.result else "failed"
             output.err(f"  {o.subtask.id}: {where}")
 
-    done = pipeline.run(text, root, route, reg, cfg, ctx, named, on_plan=on_plan, on_done=on_done)
-    db = ledger.connect()
     try:
-        split = accounting.request_split(db, done.request_id)
-    finally:
-        db.close()
+        done = pipeline.run(text, root, route, reg, cfg, ctx, named, on_plan=on_plan, on_done=on_done)
+    except PlanFailed:
+        output.err(accounting.summary_line(_split(ctx.request_id)))
+        raise
+    split = _split(done.request_id)
     refused: ApplyRefused | None = None
     if apply and done.ok:
         try:
@@ -83,6 +84,14 @@ def run(
         output.err(f"applied to {len(done.edits)} file(s); `codetier undo` restores them")
     else:
         output.err(f"checked, not applied: re-run with --apply, or `git apply {saved}`")
+
+
+def _split(request_id: str) -> accounting.Split:
+    db = ledger.connect()
+    try:
+        return accounting.request_split(db, request_id)
+    finally:
+        db.close()
 
 
 def _as_json(

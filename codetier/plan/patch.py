@@ -31,7 +31,9 @@ class FileEdit:
 
 def extract_diff(text: str) -> str:
     """The diff in a reply: the ```diff fenced blocks, else the text from its first header."""
-    blocks = re.findall(r"```(?:diff|patch|udiff)?[ \t]*\n(.*?)```", text, re.S)
+    # A closing fence starts a line; diff lines start with " ", "+" or "-", so a
+    # fence inside an edited Markdown file does not end the block.
+    blocks = re.findall(r"^```(?:diff|patch|udiff)?[ \t]*\n(.*?)^```[ \t]*$", text, re.S | re.M)
     blocks = [b for b in blocks if re.search(r"^(---|\+\+\+|@@) ", b, re.M)]
     if blocks:
         return "".join(b if b.endswith("\n") else b + "\n" for b in blocks)
@@ -117,8 +119,17 @@ def _hunk_lines(hunk: unidiff.Hunk) -> tuple[list[str], list[str]]:
     return old, new
 
 
+def lines_of(text: str) -> list[str]:
+    """Lines split on "\n" only, as git does (str.splitlines also splits on
+    form feeds and other Unicode separators)."""
+    parts = text.split("\n")
+    lines = [p + "\n" for p in parts[:-1]]
+    return [*lines, parts[-1]] if parts[-1] else lines
+
+
 def _apply_hunks(path: str, text: str, pf: unidiff.PatchedFile) -> str:
-    lines = text.splitlines(keepends=True)
+    lines = lines_of(text)
+    crlf = bool(lines) and lines[0].endswith("\r\n")
     out: list[str] = []
     pos = 0
     for n, hunk in enumerate(pf, start=1):
@@ -129,6 +140,8 @@ def _apply_hunks(path: str, text: str, pf: unidiff.PatchedFile) -> str:
                 f"{path}: hunk {n} (@@ -{hunk.source_start},{hunk.source_length} @@)"
                 " does not match the current content"
             )
+        if crlf:  # models write LF; keep a CRLF file CRLF
+            new = [x[:-1].rstrip("\r") + "\r\n" if x.endswith("\n") else x for x in new]
         out += lines[pos:at] + new
         pos = at + len(old)
     return "".join(out + lines[pos:])
@@ -160,8 +173,8 @@ def render(edits: Mapping[str, FileEdit]) -> str:
         e = edits[path]
         if e.before == e.after:
             continue
-        a = e.before.splitlines(keepends=True) if e.before is not None else []
-        b = e.after.splitlines(keepends=True) if e.after is not None else []
+        a = lines_of(e.before) if e.before is not None else []
+        b = lines_of(e.after) if e.after is not None else []
         out.append(f"diff --git a/{path} b/{path}\n")
         if e.before is None:
             out.append("new file mode 100644\n")
