@@ -133,7 +133,9 @@ def code_actions(ls: CodetierServer, params: types.CodeActionParams) -> list[typ
     try:
         loaded = ls.loaded(ls.root_for(path))
     except ConfigError as e:
-        runner.log(ls, f"codetier: {e}", types.MessageType.Warning)
+        if str(e) not in ls.reported:  # once per distinct problem, not on every cursor move
+            ls.reported.add(str(e))
+            runner.user_error(ls, e)
         return []
     end = rng.end.line - 1 if rng.end.line > rng.start.line and rng.end.character == 0 else rng.end.line
     v = view_of(source, lines, rng.start.line, max(end, rng.start.line), rng.start == rng.end)

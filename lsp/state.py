@@ -36,6 +36,7 @@ class CodetierServer(LanguageServer):
         self.session = "lsp-" + uuid.uuid4().hex[:12]
         self.init_options: Mapping[str, Any] = {}
         self.reviews: dict[str, list[types.Diagnostic]] = {}
+        self.reported: set[str] = set()  # config errors already shown
         self._loaded: dict[Path, tuple[tuple[float, ...], Loaded]] = {}
         self._roots: dict[Path, Path] = {}
 
@@ -70,6 +71,7 @@ class CodetierServer(LanguageServer):
 
     def forget_config(self) -> None:
         self._loaded.clear()
+        self.reported.clear()
 
     def supports(self, dotted: str) -> bool:
         """Whether the client declared a capability, e.g. "window.work_done_progress"."""

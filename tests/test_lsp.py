@@ -134,3 +134,15 @@ async def test_no_key_is_one_clear_message(repo: Path) -> None:
     assert "ANTHROPIC_API_KEY" in shown[0].message and "Traceback" not in shown[0].message
     assert client.edits == [] and again
     assert ledger_rows() == []
+
+
+async def test_a_bad_config_is_shown_once_and_names_the_key(repo: Path) -> None:
+    (repo / "calc.py").write_text(SAMPLE)
+    (repo / ".codetier.toml").write_text('[tasks.docstring]\ntier = "cheap"\n')
+    async with session(repo) as client:
+        uri = open_doc(client, repo / "calc.py")
+        first = await actions(client, uri, cursor(4, 4))
+        second = await actions(client, uri, cursor(3, 0))
+        shown = await wait_for(lambda: client.messages, what="showMessage")
+    assert first == [] and second == []
+    assert len(shown) == 1 and ".codetier.toml: tasks.docstring.tier: expected one of" in shown[0].message
