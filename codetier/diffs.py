@@ -12,6 +12,7 @@ from pathlib import PurePosixPath
 from unidiff import PatchSet
 from unidiff.errors import UnidiffParseError
 
+from codetier.errors import CodetierError
 from codetier.redact import is_env_file
 from codetier.tokens import BYTES_PER_TOKEN
 
@@ -132,7 +133,7 @@ def parse(diff: str) -> list[FileDiff]:
     try:
         patch = PatchSet(diff)
     except UnidiffParseError as e:
-        raise ValueError(f"could not parse the diff: {e}") from None
+        raise CodetierError(f"could not parse the staged diff: {e}") from None
     files = []
     for pf in patch:
         added = [line.value.rstrip("\n") for hunk in pf for line in hunk if line.is_added]

@@ -56,11 +56,8 @@ def add_entry(text: str, section: str, entry: str) -> str:
         at = _trim_blank_end(lines, start + 1, stop)
         lines.insert(at, bullet)
     else:
-        later = (
-            [i for name, i in found.items() if SECTIONS.index(name) > SECTIONS.index(section)]
-            if all(n in SECTIONS for n in found)
-            else []
-        )
+        rank = SECTIONS.index(section)
+        later = [i for name, i in found.items() if name in SECTIONS and SECTIONS.index(name) > rank]
         at = min(later) if later else _trim_blank_end(lines, head + 1, end)
         block = [f"### {section}", "", bullet, ""]
         if lines[at - 1].strip():

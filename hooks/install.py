@@ -23,17 +23,29 @@ def template(name: str) -> str:
     return resources.files("codetier_hooks").joinpath("git", name).read_text("utf-8")
 
 
-def _write(path: Path, text: str, force: bool) -> str:
-    if path.exists() or path.is_symlink():
-        current = path.read_text("utf-8", errors="replace") if path.is_file() else ""
-        if MARKER not in current:
-            if not force:
-                hint = " (it is pre-commit's: add codetier to .pre-commit-config.yaml instead)"
-                raise UsageError(
-                    f"{path} exists and is not codetier's{hint if 'pre-commit' in current else ''};"
-                    f" use --force to install anyway (the old hook is kept as {path.name}.legacy)"
-                )
-            path.replace(path.with_name(path.name + ".legacy"))
+def _foreign(path: Path) -> bool:
+    """A hook is there and it is not one of ours."""
+    if not (path.exists() or path.is_symlink()):
+        return False
+    return not path.is_file() or MARKER not in path.read_text("utf-8", errors="replace")
+
+
+def _refuse(path: Path) -> UsageError:
+    current = path.read_text("utf-8", errors="replace") if path.is_file() else ""
+    hint = (
+        " (it is pre-commit's: add codetier to .pre-commit-config.yaml instead)"
+        if "pre-commit" in current
+        else ""
+    )
+    return UsageError(
+        f"{path} exists and is not codetier's{hint}; use --force to install anyway"
+        f" (the old hook is kept as {path.name}.legacy)"
+    )
+
+
+def _write(path: Path, text: str) -> str:
+    if _foreign(path):
+        path.replace(path.with_name(path.name + ".legacy"))
     path.write_text(text, "utf-8")
     path.chmod(0o755)
     return f"installed {path}"
@@ -53,11 +65,11 @@ def install(
     if steps:
         ordered = " ".join(s for s in STEPS if s in steps)
         wanted["pre-commit"] = template("pre-commit").replace("@PYTHON@", exe).replace("@STEPS@", ordered)
-    for name in wanted:  # check every target before touching any
-        path = hooks / name
-        if path.exists() and MARKER not in path.read_text("utf-8", errors="replace") and not force:
-            _write(path, "", force=False)  # raises, naming the file
-    return [_write(hooks / name, text, force) for name, text in wanted.items()]
+    if not force:  # check every target before touching any
+        for name in wanted:
+            if _foreign(hooks / name):
+                raise _refuse(hooks / name)
+    return [_write(hooks / name, text) for name, text in wanted.items()]
 
 
 def uninstall(root: Path) -> list[str]:

@@ -102,3 +102,24 @@ def test_fix_hook_rewrites_and_fails_then_passes_once_restaged(repo: Path) -> No
     git(repo, "add", "app.py")
     commit(repo, "-m", "feat: add app")
     assert last_message(repo) == "feat: add app"
+
+
+def test_changelog_hook_adds_an_entry_once_then_lets_the_commit_through(repo: Path, stub: StubAPI) -> None:
+    write_config(repo, ["codetier-changelog"])
+    write(repo, "CHANGELOG.md", "# Changelog\n\n## [Unreleased]\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "chore: add pre-commit config")
+    run(repo, PRE_COMMIT, "install")
+    stub.script(Reply("Added: A search command."))
+    write(repo, "src/search.py", "def search(q):\n    return []\n")
+    git(repo, "add", "src/search.py")
+    first = commit(repo, "-m", "feat: add search", check=False)
+    assert first.returncode != 0
+    assert "review it and `git add CHANGELOG.md`" in first.stdout + first.stderr
+    assert (
+        repo / "CHANGELOG.md"
+    ).read_text() == "# Changelog\n\n## [Unreleased]\n\n### Added\n\n- A search command.\n"
+    git(repo, "add", "CHANGELOG.md")
+    commit(repo, "-m", "feat: add search")
+    assert git(repo, "show", "--stat", "--format=", "HEAD").count("|") == 2
+    assert stub.calls == 1
