@@ -262,6 +262,7 @@ def test_uncommitted_changes_are_not_overwritten_without_force(
     assert main(["ask", REQUEST, "--apply"]) == 1
     err = capsys.readouterr().err
     assert "uncommitted changes in shop/storage.py" in err and "--force" in err
+    assert "nothing was executed" in err and stub.calls == 1  # refused before paying for subtasks
     assert (repo / "shop/storage.py").read_text() == dirty
 
     assert main(["ask", REQUEST, "--apply", "--force"]) == 0

@@ -11,7 +11,7 @@ from codetier import engine, ledger, output
 from codetier.config import Config
 from codetier.engine import Route
 from codetier.errors import CodetierError
-from codetier.plan import accounting, pipeline
+from codetier.plan import accounting, pipeline, transaction
 from codetier.plan.execute import Outcome
 from codetier.plan.planner import PlanFailed
 from codetier.plan.schema import Plan, levels
@@ -45,6 +45,10 @@ def run(
         if not as_json:
             n, k = len(plan.subtasks), len(levels(plan))
             output.err(f"plan: {plan.goal} ({n} subtasks in {k} levels)")
+        if apply and not force:  # refuse now rather than after paying for the execution
+            transaction.refuse_uncommitted(
+                root, [f for s in plan.subtasks for f in s.files], "nothing was executed"
+            )
 
     def on_done(o: Outcome) -> None:
         if not as_json:
@@ -53,7 +57,7 @@ def run(
 
     try:
         done = pipeline.run(text, root, route, reg, cfg, ctx, named, on_plan=on_plan, on_done=on_done)
-    except PlanFailed:
+    except (PlanFailed, ApplyRefused):
         output.err(accounting.summary_line(_split(ctx.request_id)))
         raise
     split = _split(done.request_id)

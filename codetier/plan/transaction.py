@@ -94,11 +94,15 @@ def preflight(root: Path, edits: Mapping[str, FileEdit], *, force: bool) -> None
     ]
     if moved:
         raise ApplyRefused(f"changed while the plan ran, nothing applied: {', '.join(sorted(moved))}")
-    dirty = uncommitted(root, sorted(edits))
-    if dirty and not force:
+    if not force:
+        refuse_uncommitted(root, sorted(edits), "the undo point keeps them either way")
+
+
+def refuse_uncommitted(root: Path, names: Sequence[str], note: str) -> None:
+    dirty = uncommitted(root, sorted(set(names)))
+    if dirty:
         raise ApplyRefused(
-            f"uncommitted changes in {', '.join(dirty)}: commit or stash them, or pass --force"
-            " (the undo point keeps them either way)"
+            f"uncommitted changes in {', '.join(dirty)}: commit or stash them, or pass --force ({note})"
         )
 
 
@@ -147,20 +151,21 @@ def apply(root: Path, edits: Mapping[str, FileEdit], request_id: str, *, force: 
     (pdir / MANIFEST).write_text(json.dumps(manifest, indent=2), "utf-8")
     point = UndoPoint(pdir, manifest)
     written: list[dict[str, Any]] = []
-    try:
-        for f in files:
-            e = edits[f["path"]]
-            target = root / f["path"]
-            written.append(f)
+    for f in files:
+        e = edits[f["path"]]
+        target = root / f["path"]
+        try:
             if e.after is None:
                 target.unlink(missing_ok=True)
             else:
                 _write(target, e.after.encode("utf-8"), f["mode"])
-    except OSError as err:
-        _restore(root, point, written)
-        shutil.rmtree(pdir, ignore_errors=True)
-        failed = written[-1]["path"]
-        raise CodetierError(f"could not write {failed}: {err.strerror}; nothing applied") from None
+        except BaseException as err:  # an OSError, or ^C part way: put back what was written
+            _restore(root, point, written)
+            shutil.rmtree(pdir, ignore_errors=True)
+            if isinstance(err, OSError):
+                raise CodetierError(f"could not write {f['path']}: {err.strerror}; nothing applied") from None
+            raise
+        written.append(f)
     return point
 
 
