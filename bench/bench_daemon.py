@@ -135,6 +135,14 @@ def main() -> int:
             f"from codetier.daemon import client; assert client.draft({str(repo)!r})",
         ]
         client_times = timed(fast, repo, env, args.runs)
+        hash_times, rpc_times = [], []
+        for _ in range(args.runs):
+            t0 = time.perf_counter()
+            staged = client.staged_hash(str(repo))
+            t1 = time.perf_counter()
+            client.call("draft", {"repo": str(repo), "staged": staged})
+            hash_times.append((t1 - t0) * 1000)
+            rpc_times.append((time.perf_counter() - t1) * 1000)
         idle_warm = rss_mb(daemon.pid)
         status = client.call("status")
     finally:
@@ -152,6 +160,8 @@ def main() -> int:
 
     print(f"1. hook, warm daemon, cached draft: {summary(hook_times)} (target <= 60 ms); {hits} hits")
     print(f"   client fast path alone (python -c + client.draft): {summary(client_times)}")
+    print(f"     of which staged-diff hash (2 git calls): {summary(hash_times)}")
+    print(f"     of which the draft round trip (lookup + ledger row): {summary(rpc_times)}")
     made = stub.calls - calls
     print(f"   hook with no daemon (in-process, stub at once): {summary(inproc)}; {made} model calls")
     print(f"   python -c pass: median {statistics.median(py):.0f} ms (interpreter start-up alone)")

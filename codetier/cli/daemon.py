@@ -33,8 +33,10 @@ def _show(st: lifecycle.Status, as_json: bool) -> None:
 def daemon() -> None:
     """The optional background daemon: warm engine, commit messages drafted before git asks.
 
-    One per user, on a Unix socket only you can open. Hooks, the CLI and the
-    editor use it when it runs and work in-process when it does not.
+    One per user, on a Unix socket only you can open. It watches the git dirs
+    of repos that used it and drafts the commit message when you `git add`;
+    the prepare-commit-msg hook takes the draft when there is one and works
+    in-process when there is not (or no daemon runs). See docs/daemon.md.
     """
 
 
