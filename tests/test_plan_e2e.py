@@ -339,3 +339,22 @@ def test_an_editors_unsaved_buffers_stand_in_for_the_disk(repo: Path, stub: Stub
     assert done.edits["shop/storage.py"].before == unsaved
     assert done.edits["shop/storage.py"].after == renamed
     assert (repo / "shop/storage.py").read_text() == STORAGE  # the server applies edits, not the pipeline
+
+
+def test_installed_command_applies_and_undoes(repo: Path, stub: StubAPI) -> None:
+    make_project(repo, verify=False)
+    before = snapshot(repo)
+    script_happy(stub)
+    exe = str(Path(sys.executable).parent / "codetier")
+
+    ask = subprocess.run(
+        [exe, "ask", REQUEST, "--apply"], cwd=repo, capture_output=True, text=True, check=False
+    )
+
+    assert ask.returncode == 0, ask.stderr
+    assert "applied to 3 file(s)" in ask.stderr and "+def put_item" in ask.stdout
+    listed = subprocess.run([exe, "undo", "--list"], cwd=repo, capture_output=True, text=True, check=True)
+    assert "applied" in listed.stdout and "shop/service.py" in listed.stdout
+    undo = subprocess.run([exe, "undo"], cwd=repo, capture_output=True, text=True, check=False)
+    assert undo.returncode == 0, undo.stderr
+    assert snapshot(repo) == before
