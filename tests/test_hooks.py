@@ -226,3 +226,24 @@ def test_hooks_honour_core_hookspath(staged: Path) -> None:
     git(staged, "config", "core.hooksPath", ".githooks")
     install()
     assert (staged / ".githooks" / "prepare-commit-msg").is_file()
+
+
+def test_plain_hook_does_not_block_when_codetier_is_gone(staged: Path) -> None:
+    from codetier_hooks.install import install as do_install
+
+    base = getattr(sys, "_base_executable", sys.executable)
+    probe = run(staged, base, "-c", "import codetier_hooks", check=False)
+    if probe.returncode == 0:
+        pytest.skip("the base interpreter has codetier too")
+    do_install(staged, steps=["fix"], python=base)
+    proc = commit(staged, "-m", "x")
+    assert proc.returncode == 0
+    assert "No module named 'codetier_hooks'" in proc.stderr
+    assert last_message(staged) == "x"
+
+
+def test_plain_hook_honours_codetier_skip(staged: Path, stub: StubAPI) -> None:
+    install()
+    proc = commit(staged, env={"CODETIER_SKIP": "yes"}, check=False)
+    assert proc.returncode != 0  # nothing wrote a message: git aborts on the empty message
+    assert stub.calls == 0
