@@ -59,7 +59,7 @@ class State:
         if new:
             self._warm()
             if seen is None:
-                threading.Thread(target=self.watcher._fire, args=(repo,), daemon=True).start()
+                threading.Thread(target=self.watcher.fire, args=(repo,), daemon=True).start()
         return new
 
     def _warm(self) -> None:
@@ -69,10 +69,13 @@ class State:
         self._warmed = True
 
         def load() -> None:
-            from codetier.providers.anthropic import credentials
-
-            if credentials() is not None:
-                import anthropic  # noqa: F401
+            # As providers.anthropic.credentials(), without importing it first.
+            if (
+                os.environ.get("ANTHROPIC_API_KEY")
+                or os.environ.get("ANTHROPIC_AUTH_TOKEN")
+                or os.environ.get("ANTHROPIC_BASE_URL")
+            ):
+                import codetier.providers.anthropic  # noqa: F401  (imports the SDK)
 
         threading.Thread(target=load, name="warm", daemon=True).start()
 

@@ -79,13 +79,14 @@ class Watcher:
                 self._observer = Observer()
                 self._observer.daemon = True
                 self._observer.start()
-            handler = _Debounced(lambda: self._fire(repo), self.delay)
+            handler = _Debounced(lambda: self.fire(repo), self.delay)
             watch = self._observer.schedule(handler, str(directory), recursive=False)
             self._repos[repo] = (watch, handler)
             log.info("watching %s (%s)", repo, directory)
             return True
 
-    def _fire(self, repo: str) -> None:
+    def fire(self, repo: str) -> None:
+        """Run `changed(repo)` now, logging (never raising) its failure."""
         try:
             self.changed(repo)
         except Exception:
