@@ -29,11 +29,23 @@ def module(lines: int) -> str:
         n += 1
         if n % 5 == 0:
             out += [f"class Thing{n}:", f'    """Thing number {n}."""', ""]
-            out += [f"    def method_{n}(self, value):", "        if value:", "            return value * 2", ""]
+            out += [
+                f"    def method_{n}(self, value):",
+                "        if value:",
+                "            return value * 2",
+                "",
+            ]
             out += ["        return os.sep", "", ""]
         else:
             out += [f"def func_{n}(a, b, c=None):", f"    total = a + b + {n}", "    for i in range(3):"]
-            out += ["        total += i", "    if c is not None:", "        total -= c", "    return total", "", ""]
+            out += [
+                "        total += i",
+                "    if c is not None:",
+                "        total -= c",
+                "    return total",
+                "",
+                "",
+            ]
     return "\n".join(out[:lines]) + "\n"
 
 
@@ -64,11 +76,15 @@ async def over_stdio(root: Path, text: str, count: int) -> tuple[float, list[flo
     )
     client.initialized(types.InitializedParams())
     uri = (root / "big.py").as_uri()
-    client.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(uri, "python", 1, text)))
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(types.TextDocumentItem(uri, "python", 1, text))
+    )
     context = types.CodeActionContext(diagnostics=[])
     ident = types.TextDocumentIdentifier(uri)
     t0 = time.perf_counter()
-    first = await client.text_document_code_action_async(types.CodeActionParams(ident, ranges(3000, 1)[0], context))
+    first = await client.text_document_code_action_async(
+        types.CodeActionParams(ident, ranges(3000, 1)[0], context)
+    )
     cold = (time.perf_counter() - t0) * 1000
     assert first, "no actions"
     times = []
@@ -83,8 +99,9 @@ async def over_stdio(root: Path, text: str, count: int) -> tuple[float, list[flo
 
 
 def in_process(text: str, count: int) -> list[float]:
-    from codetier import config, registry
     from codetier_lsp import actions
+
+    from codetier import config, registry
 
     reg = registry.build(config.load(Path(tempfile.gettempdir())))
     times = []

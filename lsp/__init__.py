@@ -1,0 +1,1 @@
+"""The codetier language server (`codetier lsp`): tiered code actions, rename and formatting."""

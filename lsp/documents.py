@@ -129,9 +129,9 @@ def range_arg(raw: Any) -> types.Range:
 
 def from_args(ls: CodetierServer, args: Sequence[Any]) -> Snapshot:
     """The snapshot a code action's command points at: [{uri, range}]."""
-    if len(args) != 1 or not isinstance(args[0], Mapping):
+    if len(args) != 1 or not isinstance(args[0], Mapping) or not isinstance(args[0].get("uri"), str):
         raise invalid("expected one argument {uri, range}")
-    return snapshot(ls, args[0].get("uri"), range_arg(args[0].get("range")))
+    return snapshot(ls, args[0]["uri"], range_arg(args[0].get("range")))
 
 
 def open_buffers(ls: CodetierServer, root: Path) -> dict[str, tuple[str, int | None]]:

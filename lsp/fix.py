@@ -49,8 +49,8 @@ def prepare(ls: CodetierServer, snap: Snapshot, loaded: Loaded) -> Callable[[Wor
         )
         left = "; ".join(fixed.remaining)
         if not here:
-            message = "codetier: nothing ruff can fix here" + (f" (left: {left})" if left else "")
-            return Outcome(message=message, result=result)
+            nothing = "codetier: nothing ruff can fix here" + (f" (left: {left})" if left else "")
+            return Outcome(message=nothing, result=result)
         change = edits.FileChange(snap.uri, snap.source, fixed.source, snap.version, here)
         message = f"codetier: ruff left {left}" if left else None
         return Outcome(changes=[change], message=message, result=result)

@@ -162,9 +162,10 @@ async def execute(
         loop.call_soon_threadsafe(progress.report, message)
 
     w = Work(reg, ctx, report)
-    task = asyncio.ensure_future(in_thread(lambda: work(w)))
+    task: asyncio.Future[Outcome] = asyncio.ensure_future(in_thread(lambda: work(w)))
+    waiters: set[asyncio.Future[Any]] = {task, progress.cancelled}
     try:
-        done, _ = await asyncio.wait({task, progress.cancelled}, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
     except asyncio.CancelledError:  # $/cancelRequest for the executeCommand request
         w.cancel.set()
         progress.end("cancelled")

@@ -146,3 +146,40 @@ async def test_a_bad_config_is_shown_once_and_names_the_key(repo: Path) -> None:
         shown = await wait_for(lambda: client.messages, what="showMessage")
     assert first == [] and second == []
     assert len(shown) == 1 and ".codetier.toml: tasks.docstring.tier: expected one of" in shown[0].message
+
+
+async def test_tcp_mode_serves_the_same_server(repo: Path) -> None:
+    import asyncio
+    import socket
+    import subprocess
+    import sys
+
+    from lsp_support import CAPABILITIES
+    from pygls.lsp.client import LanguageClient as PlainClient
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "codetier", "lsp", "--tcp", str(port)])
+    client = PlainClient("test", "1")
+    try:
+
+        async def connect() -> bool:
+            try:
+                await client.start_tcp("127.0.0.1", port)
+            except OSError:
+                return False
+            return True
+
+        deadline = asyncio.get_running_loop().time() + 30
+        while not await connect():
+            assert asyncio.get_running_loop().time() < deadline, "the TCP server never listened"
+            await asyncio.sleep(0.05)
+        result = await client.initialize_async(types.InitializeParams(capabilities=CAPABILITIES))
+        assert result.server_info is not None and result.server_info.name == "codetier"
+        await client.shutdown_async(None)
+        client.exit(None)
+    finally:
+        await client.stop()
+        proc.terminate()
+        proc.wait(timeout=10)

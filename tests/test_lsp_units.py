@@ -204,3 +204,11 @@ def test_docstring_is_inserted_at_the_body_indent() -> None:
 )
 def test_module_names(rel: str, module: str) -> None:
     assert pysource.module_name(rel) == module
+
+
+def test_help_names_the_tcp_option(capsys: pytest.CaptureFixture[str]) -> None:
+    from codetier.cli import main
+
+    assert main(["lsp", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "--tcp" in out and "language server" in out

@@ -39,8 +39,8 @@ def _path(name: str) -> str:
 
 def apply(diff: str, read: Callable[[str], str | None]) -> Applied:
     """Apply `diff` to the contents `read(path)` returns (None: no such file)."""
-    from unidiff import PatchSet
     from unidiff.errors import UnidiffParseError
+    from unidiff.patch import PatchSet
 
     try:
         patch = PatchSet(diff)

@@ -14,4 +14,5 @@ def lsp(port: int | None) -> int:
     """
     from codetier_lsp.server import main
 
-    return main(tcp=port)
+    code: int = main(tcp=port)
+    return code

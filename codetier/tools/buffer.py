@@ -33,8 +33,8 @@ def shadow_tree(root: Path, overlay: Mapping[str, str]) -> Iterator[Path]:
         for name in CONFIG_FILES:
             if (root / name).is_file():
                 shutil.copyfile(root / name, shadow / name)
-        for rel, text in overlay.items():
-            target = shadow / rel
+        for name, text in overlay.items():
+            target = shadow / name
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, "utf-8")
         yield shadow
