@@ -144,9 +144,13 @@ def test_release_dry_run_writes_nothing(repo: Path, capsys: pytest.CaptureFixtur
     assert not (repo / "CHANGELOG.md").exists()
 
 
-def test_release_rejects_a_version_that_is_not_one(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_release_rejects_a_version_or_date_that_is_not_one(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert cli.main(["changelog", "--release", "next week"]) == 2
     assert "expected a version" in capsys.readouterr().err
+    assert cli.main(["changelog", "--release", "1.0.0", "--date", "tomorrow"]) == 2
+    assert "--date: expected YYYY-MM-DD, got 'tomorrow'" in capsys.readouterr().err
 
 
 def test_the_release_handler_reports_json(repo: Path) -> None:

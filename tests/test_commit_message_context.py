@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -180,13 +179,3 @@ def test_merge_and_amend_leave_gathering_to_git(repo: Path) -> None:
         msg.write_text("Merge branch 'x'\n")
         assert hook.main([str(msg), source, "HEAD"]) == 0
         assert msg.read_text() == "Merge branch 'x'\n"
-
-
-def test_parsing_a_20000_line_diff_stays_fast_enough_to_finish() -> None:
-    """Not a timing assert: bench/bench_prompt.py measures; this only proves it completes."""
-    body = "".join(f"+line {i}\n" for i in range(20_000))
-    diff = f"diff --git a/x.py b/x.py\nnew file mode 100644\n--- /dev/null\n+++ b/x.py\n@@ -0,0 +1,20000 @@\n{body}"
-    t0 = time.perf_counter()
-    (f,) = diffs.parse(diff)
-    assert f.added == 20_000
-    assert time.perf_counter() - t0 >= 0

@@ -161,6 +161,8 @@ def write_release(
 ) -> Released:
     if not re.fullmatch(r"v?\d+(\.\d+)*([\-+.][\w.\-+]+)?", version):
         raise UsageError(f"--release: expected a version such as 1.2.0, got {version!r}")
+    if date is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
+        raise UsageError(f"--date: expected YYYY-MM-DD, got {date!r}")
     version = version.removeprefix("v")
     path = root / changelog_path(cfg)
     text = path.read_text("utf-8") if path.exists() else ""
