@@ -113,7 +113,7 @@ def titled(v: View, reg: Registry, fix_with_model: bool, only: list[str] | None)
         if context is None:
             continue
         if action.task == "format_fix" and fix_with_model:
-            tier, cost = estimate.micros(reg, "docstring", context)  # escalation goes to the fast tier
+            tier, cost = estimate.micros(reg, action.task, context, tier="fast")  # when ruff leaves some
             out.append((action, f"{action.label} · tool, then {tier} · {estimate.money(cost)}"))
             continue
         out.append((action, estimate.title(action.label, reg, action.task, context)))

@@ -21,7 +21,7 @@ TYPICAL_OUTPUT = {
     "code_review": 400,
     "explain": 500,
     "cross_file_refactor": 2_500,
-    "format_fix": 0,
+    "format_fix": 300,  # only a model escalation writes anything
     "rename": 0,
 }
 SYSTEM_OVERHEAD = 120  # tokens of system prompt and instructions around the code
@@ -34,14 +34,16 @@ def route_for(reg: Registry, task: str) -> Route:
     return Route(task, links[0].tier, links, (f"{task}: the editor's action",))
 
 
-def micros(reg: Registry, task: str, context: str) -> tuple[str, int]:
-    """(tier, estimated micro-dollars) for running `task` over `context`."""
+def micros(reg: Registry, task: str, context: str, tier: str | None = None) -> tuple[str, int]:
+    """(tier, estimated micro-dollars) for running `task` over `context`, on its first
+    tier or on `tier`."""
     spec = reg.task(task)
-    link = route_for(reg, task).links[0]
+    link = router.links_for((tier,), reg)[0] if tier else route_for(reg, task).links[0]
     if link.model is None:
         return link.tier, 0
     n_in = tokens.estimate(context) + SYSTEM_OVERHEAD
-    n_out = min(TYPICAL_OUTPUT.get(task, 500), spec.max_tokens)
+    n_out = TYPICAL_OUTPUT.get(task, 500)
+    n_out = min(n_out, spec.max_tokens) if spec.max_tokens else n_out
     return link.tier, pricing.cost_for(reg, link.model, pricing.Usage(input=n_in, output=n_out))
 
 

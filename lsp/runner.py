@@ -15,7 +15,7 @@ import dataclasses
 import threading
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -52,7 +52,7 @@ class Work:
     def run(self, job: Job, route: Route) -> Result:
         """engine.run, with a cancellation check and a progress report before each link."""
 
-        def build(link: Link, failures: tuple[str, ...] | Any) -> Call:
+        def build(link: Link, failures: Sequence[str]) -> Call:
             self.check()
             note = f" (escalating: {failures[-1][:80]})" if failures else ""
             self.report(f"{link.tier}: {link.label}{note}")

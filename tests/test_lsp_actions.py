@@ -240,3 +240,19 @@ async def test_cancel_stops_the_action_and_applies_nothing(stub: StubAPI, repo: 
     end = client.progress_reports[token][-1]
     assert isinstance(end, types.WorkDoneProgressEnd) and end.message == "cancelled"
     assert client.edits == [] and after
+
+
+async def test_fix_lint_escalates_to_the_fast_tier_when_configured(stub: StubAPI, repo: Path) -> None:
+    source = 'def greet():\n    unused = 1\n    return "hello"\n'
+    (repo / "greet.py").write_text(source)
+    stub.script(Reply('```python\ndef greet():\n    return "hello"\n```'), model=HAIKU)
+    async with session(repo, options={"codetier": {"fix_with_model": True}}) as client:
+        uri = open_doc(client, repo / "greet.py")
+        action = find(await actions(client, uri, cursor(1, 4)), "Fix lint here")
+        result = await run_action(client, action)
+        by_uri, _ = only_edit(client)
+    assert action.title.startswith("Fix lint here · tool, then fast · ~$")
+    assert result["status"] == "ok", result
+    assert apply_text_edits(source, by_uri[uri]) == 'def greet():\n    return "hello"\n'
+    assert "F841" in stub.requests[0].text
+    assert [(r["tier"], r["outcome"]) for r in ledger_rows()] == [("tool", "check_failed"), ("fast", "ok")]
