@@ -90,11 +90,11 @@ async def in_thread(fn: Callable[[], T], name: str = "codetier-work") -> T:
 
     def target() -> None:
         try:
-            value = fn()
+            value, error = fn(), None
         except BaseException as e:
-            loop.call_soon_threadsafe(settle, None, e)
-        else:
-            loop.call_soon_threadsafe(settle, value, None)
+            value, error = None, e
+        with contextlib.suppress(RuntimeError):  # the loop closed: the server is exiting
+            loop.call_soon_threadsafe(settle, value, error)
 
     threading.Thread(target=target, name=name, daemon=True).start()
     return await fut
@@ -159,7 +159,8 @@ async def execute(
     await progress.begin()
 
     def report(message: str) -> None:
-        loop.call_soon_threadsafe(progress.report, message)
+        with contextlib.suppress(RuntimeError):  # the loop closed: the server is exiting
+            loop.call_soon_threadsafe(progress.report, message)
 
     w = Work(reg, ctx, report)
     task: asyncio.Future[Outcome] = asyncio.ensure_future(in_thread(lambda: work(w)))
