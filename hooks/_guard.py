@@ -13,12 +13,30 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from codetier.config import Config
+    from codetier.registry import Registry
 
 SKIP_VALUES = ("1", "true", "yes", "on")
 
 
 class Degraded(Exception):
     """The hook did its job with a fallback (e.g. the offline draft): say why, exit 0 unless strict."""
+
+
+def hook_registry(cfg: Config) -> Registry:
+    """The registry with the hooks' own model timeout and retries: someone is waiting at `git commit`.
+
+    The chain is the retry (fast, then balanced, then the offline draft), so a
+    hung API costs at most `hooks.timeout_s` per model link.
+    """
+    import dataclasses
+
+    from codetier import registry
+
+    reg = registry.build(cfg)
+    r = registry.Reader(cfg)
+    timeout = r.number("hooks.timeout_s", default=10.0) or 10.0
+    retries = int(r.number("hooks.max_retries", default=0, integer=True) or 0)
+    return dataclasses.replace(reg, timeout_s=float(timeout), max_retries=retries)
 
 
 def skipped() -> bool:

@@ -19,9 +19,8 @@ UNCHANGED = "the changelog was left as it was"
 
 
 def add_entry(root: Path, cfg: Config) -> int:
-    from codetier_hooks._guard import say
+    from codetier_hooks._guard import hook_registry, say
 
-    from codetier import registry
     from codetier.chores import changelog
     from codetier.chores.commit_message import NothingStaged
     from codetier.tools import git
@@ -30,7 +29,7 @@ def add_entry(root: Path, cfg: Config) -> int:
     if name in git.staged_names(root, diff_filter="ACMRD"):
         return 0  # the user wrote (or reviewed) the entry already
     try:
-        written = changelog.write_entry(root, cfg, registry.build(cfg), source="hook")
+        written = changelog.write_entry(root, cfg, hook_registry(cfg), source="hook")
     except NothingStaged:
         return 0
     if written is None:

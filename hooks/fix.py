@@ -21,16 +21,15 @@ UNCHANGED = "files left as they were"
 
 
 def fix(root: Path, cfg: Config, files: Sequence[str]) -> int:
-    from codetier_hooks._guard import say
+    from codetier_hooks._guard import hook_registry, say
 
-    from codetier import registry
     from codetier.chores.lint_fix import run_fix
     from codetier.tools import git
 
     paths = list(files) or [str(root / p) for p in git.staged_names(root) if p.endswith((".py", ".pyi"))]
     if not paths:
         return 0
-    report = run_fix(root, cfg, registry.build(cfg), paths, source="hook")
+    report = run_fix(root, cfg, hook_registry(cfg), paths, source="hook")
     for note in report.notes:
         say(note)
     for line in report.lines():

@@ -40,9 +40,8 @@ def _comment_char(root: Path) -> str:
 
 
 def fill(root: Path, cfg: Config, msg_file: Path) -> int:
-    from codetier_hooks._guard import Degraded, say
+    from codetier_hooks._guard import Degraded, hook_registry, say
 
-    from codetier import registry
     from codetier.chores import commit_message as cm
 
     if cm.has_message(msg_file, _comment_char(root)):
@@ -50,7 +49,7 @@ def fill(root: Path, cfg: Config, msg_file: Path) -> int:
     message, note = draft_from_daemon(root, msg_file), ""
     if message is None:
         try:
-            composed = cm.compose(root, cfg, registry.build(cfg), source="hook")
+            composed = cm.compose(root, cfg, hook_registry(cfg), source="hook")
         except cm.NothingStaged:
             say(f"nothing staged; {UNCHANGED}")
             return 0

@@ -247,3 +247,16 @@ def test_plain_hook_honours_codetier_skip(staged: Path, stub: StubAPI) -> None:
     proc = commit(staged, env={"CODETIER_SKIP": "yes"}, check=False)
     assert proc.returncode != 0  # nothing wrote a message: git aborts on the empty message
     assert stub.calls == 0
+
+
+def test_a_hung_api_costs_the_hook_timeout_per_link_then_the_offline_draft(
+    msg: Path, stub: StubAPI, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from stub_api import Hang
+
+    (msg.parents[1] / ".codetier.toml").write_text("[hooks]\ntimeout_s = 0.3\n")
+    stub.script(Hang(30), times=None)
+    assert hook.main([str(msg)]) == 0
+    assert msg.read_text().startswith("feat(parser): add parse_header\n")
+    assert stub.calls == 2  # fast, then balanced; no SDK retries on the commit path
+    assert "timed out" in capsys.readouterr().err
