@@ -260,3 +260,13 @@ def test_a_hung_api_costs_the_hook_timeout_per_link_then_the_offline_draft(
     assert msg.read_text().startswith("feat(parser): add parse_header\n")
     assert stub.calls == 2  # fast, then balanced; no SDK retries on the commit path
     assert "timed out" in capsys.readouterr().err
+
+
+def test_plain_hook_writes_the_first_commit_of_a_repo(repo: Path, stub: StubAPI) -> None:
+    stub.script(Reply("Add the command-line entry point"))
+    install()
+    write(repo, "my app/main.py", "def main():\n    pass\n")
+    git(repo, "add", ".")
+    commit(repo)
+    assert last_message(repo) == "Add the command-line entry point"
+    assert "(none: this is the first commit)" in stub.requests[0].text
