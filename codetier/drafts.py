@@ -102,6 +102,10 @@ def classify(files: Sequence[FileDiff]) -> tuple[str, str | None, str, str]:
     if defs:
         code = [f for f in files if f.added_defs and not _is_test(f)]
         return "feat", _scope(code), f"add {_names(defs, 'definitions')}", "add new definitions"
+    gone = [d for f in files if not _is_test(f) for d in f.removed_defs]
+    if gone:
+        code = [f for f in files if f.removed_defs and not _is_test(f)]
+        return "refactor", _scope(code), f"remove {_names(gone, 'definitions')}", "remove definitions"
     if all(f.status == "added" for f in files):
         return "feat", _scope(files) if n > 1 else None, f"add {_files(files)}", f"add {n} files"
     return "chore", _scope(files) if n > 1 else None, f"update {_files(files)}", short

@@ -179,3 +179,47 @@ def test_merge_and_amend_leave_gathering_to_git(repo: Path) -> None:
         msg.write_text("Merge branch 'x'\n")
         assert hook.main([str(msg), source, "HEAD"]) == 0
         assert msg.read_text() == "Merge branch 'x'\n"
+
+
+def test_offline_subject_names_removed_definitions(repo: Path) -> None:
+    write(repo, "src/parser.py", "def keep():\n    pass\n\n\ndef old_parse():\n    pass\n")
+    first_commit(repo)
+    write(repo, "src/parser.py", "def keep():\n    pass\n")
+    git(repo, "add", ".")
+    ctx = cm.gather(repo)
+    assert drafts.subject(ctx.files, ctx.style) == "refactor(parser): remove old_parse"
+
+
+def fd(path: str, status: str = "modified", kind: str = "text", defs: tuple[str, ...] = ()) -> diffs.FileDiff:
+    return diffs.FileDiff(path, None, status, kind, 1, 1, "", added_defs=defs)
+
+
+@pytest.mark.parametrize(
+    ("files", "style", "subject"),
+    [
+        ([fd("src/parser.py", defs=("parse_header",))], "conventional", "feat(parser): add parse_header"),
+        ([fd("src/parser.py", defs=("parse_header",))], "plain", "Add parse_header"),
+        ([fd("src/parser.py", defs=("parse_header",))], "gitmoji", "✨ Add parse_header"),
+        ([fd("README.md")], "conventional", "docs: update README.md"),
+        ([fd("README.md"), fd("docs/usage.md")], "plain", "Update README.md and docs/usage.md"),
+        ([fd(".github/workflows/ci.yml")], "conventional", "ci: update .github/workflows/ci.yml"),
+        (
+            [fd("uv.lock", kind="lock"), fd("pyproject.toml")],
+            "conventional",
+            "build: update uv.lock and pyproject.toml",
+        ),
+        ([fd("tests/test_a.py", "added")], "conventional", "test: add tests/test_a.py"),
+        ([fd("src/a.py"), fd("src/b.py")], "conventional", "chore(src): update src/a.py and src/b.py"),
+        (
+            [fd(f"src/m{i}.py") for i in range(5)],
+            "conventional",
+            "chore(src): update src/m0.py and 4 more files",
+        ),
+        ([fd("a" * 80 + ".py")], "conventional", "chore: update " + "a" * 58),
+    ],
+)
+def test_offline_subjects_follow_the_repo_style(
+    files: list[diffs.FileDiff], style: str, subject: str
+) -> None:
+    assert drafts.subject(files, style) == subject
+    assert len(subject) <= 72
