@@ -216,3 +216,46 @@ def test_terminal_report(claude: Path, capsys: pytest.CaptureFixture[str]) -> No
     out = capsys.readouterr().out
     assert "claude-opus-5" in out and "3 malformed lines skipped" in out
     assert "chores that ran on claude-opus-5" in out
+
+
+def test_a_later_replay_of_an_old_message_adds_nothing(
+    claude: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = audit(capsys)
+    replay = usage_line("m1", "r1", "claude-opus-5", "2026-11-20T10:00:01Z", 1_000, 200, cw=4_000, cw_1h=1_000,
+                        cr=50_000, side=True)  # fmt: skip
+    new = usage_line("m9", "r9", "claude-opus-5", "2026-11-21T11:00:00Z", 10, 10, side=True)
+    write(claude / "projects" / "-work-app" / "sess-1" / "subagents" / "agent-b.jsonl", [replay, new])
+    again = audit(capsys)
+    assert again["scan"]["new_entries"] == 1 and again["scan"]["duplicates"] == 1
+    assert again["totals"]["entries"] == first["totals"]["entries"] + 1
+    db = ledger.connect()
+    raw = db.execute("SELECT COUNT(*), SUM(input_tokens), SUM(cost_micros) FROM audit_usage").fetchone()
+    db.close()
+    tot = again["totals"]
+    assert raw == (tot["entries"], tot["input_tokens"], tot["cost_micros"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "reformat this file with ruff",
+        "write a commit message",
+        "release changelog and release notes",
+        "changelog for release",
+        "explain how the tests work",
+        "design the architecture of the review tool",
+        "debug the flaky test",
+        "refactor across modules",
+        "hello there",
+        "Rename Foo to Bar and update the docstring",
+    ],
+)
+def test_fast_classifier_agrees_with_the_router(text: str) -> None:
+    from codetier import config, registry, router
+    from codetier.audit.classify import Classifier
+
+    reg = registry.build(config.load())
+    task = router.pick_task(text, reg)[0]
+    assert Classifier(reg).task(text) == task
+    assert Classifier(reg).route(text) == (task, router.route(text, reg).tier)

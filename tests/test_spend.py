@@ -199,3 +199,30 @@ def test_golden_table_and_json(busy: Path, capsys: pytest.CaptureFixture[str]) -
     golden("spend_table.txt", out.getvalue())
     golden("spend.json", json.dumps(data, indent=2, sort_keys=True) + "\n")
     assert html.render(data).startswith("<!DOCTYPE html>")
+
+
+def _strip_latency(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in g.items() if not k.startswith("latency")} for g in groups]
+
+
+def test_rollups_agree_with_the_rows_after_updates_and_deletes(busy: Path) -> None:
+    """Day ranges read trigger-kept rollups; a time window reads rows: both must agree."""
+    db = ledger.connect()
+    rolled = reports.Scope(dt.date(2026, 11, 19), dt.date(2026, 11, 21))
+    raw = reports.Scope(rolled.since, rolled.until, ts_from="2000", ts_to="3000")
+    assert rolled.sources().bucketed and not raw.sources().bucketed
+
+    def same() -> None:
+        a, b = reports.spend_report(db, rolled, "task"), reports.spend_report(db, raw, "task")
+        assert a["totals"] == b["totals"] and a["escalation"] == b["escalation"] and a["days"] == b["days"]
+        assert _strip_latency(a["groups"]) == _strip_latency(b["groups"])
+        assert _strip_latency(a["tiers"]) == _strip_latency(b["tiers"])
+
+    same()
+    db.execute(
+        "UPDATE attempts SET cost_micros = cost_micros + 1000, tier = 'deep' WHERE task = 'commit_message'"
+    )
+    same()
+    db.execute("DELETE FROM attempts WHERE outcome = 'check_failed'")
+    same()
+    db.close()

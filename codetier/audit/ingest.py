@@ -11,18 +11,19 @@ before it in its file, which the router classifies into a task and a tier.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import sqlite3
-from collections.abc import Sequence
+import sys
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from codetier import pricing
 from codetier.audit import discover, parse
-from codetier.errors import CodetierError
+from codetier.audit.classify import Classifier
 from codetier.registry import Price, Registry
 
-BATCH = 5000
 HEAD = 512
 _DATED = re.compile(r"-\d{8}$")
 
@@ -70,16 +71,6 @@ def _head(path: Path, upto: int) -> str:
         return hashlib.sha1(f.read(min(HEAD, upto))).hexdigest()
 
 
-def _route(text: str, reg: Registry) -> tuple[str, str]:
-    from codetier import router
-
-    try:
-        r = router.route(text[:4000], reg)
-    except CodetierError:
-        return "architecture", "deep"
-    return r.task, r.tier
-
-
 def _routed_model(reg: Registry, tier: str | None) -> str | None:
     """The model codetier would have used; tool-tier chores are priced at the fast
     model, not $0, since a transcript turn does more than the deterministic part."""
@@ -90,105 +81,240 @@ def _routed_model(reg: Registry, tier: str | None) -> str | None:
 
 _USAGE_SQL = "INSERT OR IGNORE INTO audit_usage VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,0)"
 _PROMPT_SQL = "INSERT OR IGNORE INTO audit_prompts VALUES (?,?,?,?,?,?,?)"
+# Past this many new bytes, files are parsed by a pool of processes (one per core).
+PARALLEL_BYTES = 32_000_000
 
 
-def ingest(db: sqlite3.Connection, paths: Sequence[Path], reg: Registry) -> Stats:
-    """Read what is new in every transcript below `paths` into the audit tables."""
-    stats, prices = Stats(), Prices(reg)
+@dataclass(frozen=True)
+class FileJob:
+    path: Path
+    inode: int
+    offset: int
+    task: str | None  # the last prompt's routing, carried across runs
+    tier: str | None
+
+
+@dataclass
+class FileResult:
+    job: FileJob
+    progress: parse.Progress
+    task: str | None
+    tier: str | None
+    usage: list[tuple[object, ...]]
+    prompts: list[tuple[object, ...]]
+    repeats: int  # usage lines that repeated the line before (same message and request)
+
+
+class Reader:
+    """Per process: parses one file's new lines into rows, priced and routed."""
+
+    def __init__(self, reg: Registry) -> None:
+        self.reg, self.prices, self.classifier = reg, Prices(reg), Classifier(reg)
+
+    def __call__(self, job: FileJob) -> FileResult:
+        task, tier = job.task, job.tier
+        usage_rows: list[tuple[object, ...]] = []
+        prompt_rows: list[tuple[object, ...]] = []
+        progress = parse.Progress(job.offset)
+        last, repeats = None, 0
+        for entry in parse.read(job.path, progress):
+            day = entry.ts.astimezone().date().isoformat()
+            ts = entry.ts.isoformat()
+            if isinstance(entry, parse.Prompt):
+                task, tier = self.classifier.route(entry.text)
+                prompt_rows.append((entry.key, ts, day, entry.session, entry.project, task, tier))
+                continue
+            if entry.key == last:  # Claude Code repeats the usage on every content-block line
+                repeats += 1
+                continue
+            last = entry.key
+            usage = pricing.Usage(
+                entry.input, entry.output, entry.cache_write_5m, entry.cache_write_1h, entry.cache_read
+            )
+            price = self.prices.get(entry.model, day)
+            cost = pricing.cost_micros(price, usage) if price else 0
+            routed = _routed_model(self.reg, tier)
+            routed_price = self.prices.get(routed, day) if routed else None
+            routed_cost = pricing.cost_micros(routed_price, usage) if routed_price else cost
+            usage_rows.append(
+                (
+                    entry.key,
+                    ts,
+                    day,
+                    entry.session,
+                    entry.project,
+                    entry.model,
+                    int(entry.sidechain),
+                    entry.input,
+                    entry.output,
+                    entry.cache_write_5m,
+                    entry.cache_write_1h,
+                    entry.cache_read,
+                    cost,
+                    task,
+                    tier,
+                    routed_cost,
+                )
+            )
+        return FileResult(job, progress, task, tier, usage_rows, prompt_rows, repeats + progress.repeats)
+
+
+_reader: Reader | None = None
+
+
+def _init_worker(reg: Registry) -> None:
+    global _reader
+    _reader = Reader(reg)
+
+
+def _work(job: FileJob) -> tuple[FileResult, tuple[str, ...]]:
+    assert _reader is not None
+    return _reader(job), tuple(_reader.prices.unpriced)
+
+
+def _jobs(db: sqlite3.Connection, paths: Sequence[Path], stats: Stats) -> list[FileJob]:
+    """The files with something new, each from where the last run stopped."""
     known = {
         row[0]: row[1:]
         for row in db.execute("SELECT path, inode, size, offset, head, task, tier FROM audit_files")
     }
+    jobs = []
+    for path in discover.files(paths):
+        stats.files += 1
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        offset, task, tier = 0, None, None
+        if str(path) in known:
+            inode, size, offset, head, task, tier = known[str(path)]
+            if st.st_size == size and inode == st.st_ino:
+                continue  # unchanged since the last run
+            if inode != st.st_ino or st.st_size < offset or _head(path, offset) != head:
+                offset, task, tier = 0, None, None  # replaced or rewritten: read it again
+        jobs.append(FileJob(path, st.st_ino, offset, task, tier))
+    return jobs
+
+
+def _results(jobs: list[FileJob], reg: Registry, unpriced: set[str]) -> Iterator[FileResult]:
+    """Each file's rows, in order; in a pool of processes when there is a lot to read."""
+    todo = sum(max(j.path.stat().st_size - j.offset, 0) for j in jobs)
+    cores = os.cpu_count() or 1
+    if todo < PARALLEL_BYTES or cores < 2 or len(jobs) < 2:
+        reader = Reader(reg)
+        for job in jobs:
+            yield reader(job)
+        unpriced.update(reader.prices.unpriced)
+        return
+    import multiprocessing
+    import threading
+
+    method = "fork" if threading.active_count() == 1 and sys.platform == "linux" else "spawn"
+    with multiprocessing.get_context(method).Pool(min(cores, 8), _init_worker, (reg,)) as pool:
+        for result, missing in pool.imap(_work, jobs, chunksize=4):
+            unpriced.update(missing)
+            yield result
+
+
+def _existing(db: sqlite3.Connection, table: str, keys: list[str]) -> set[str]:
+    found: set[str] = set()
+    for i in range(0, len(keys), 500):
+        chunk = keys[i : i + 500]
+        sql = f"SELECT key FROM {table} WHERE key IN ({','.join('?' * len(chunk))})"
+        found.update(k for (k,) in db.execute(sql, chunk))
+    return found
+
+
+class Rollup:
+    """Sums of the rows a run adds, written to audit_rollup / audit_prompt_rollup at the end."""
+
+    def __init__(self) -> None:
+        self.usage: dict[tuple[str, str, str, str], list[int]] = {}
+        self.prompts: dict[tuple[str, str, str], int] = {}
+
+    def add_usage(self, row: tuple[object, ...]) -> None:
+        key = (str(row[2]), str(row[5]), str(row[13] or ""), str(row[14] or ""))
+        sums = self.usage.setdefault(key, [0] * 7)
+        values = (1, row[7], row[8], int(row[9]) + int(row[10]), row[11], row[12], row[15])  # type: ignore[call-overload]
+        for i, v in enumerate(values):
+            sums[i] += int(v)  # type: ignore[call-overload]
+
+    def add_prompt(self, row: tuple[object, ...]) -> None:
+        key = (str(row[2]), str(row[5]), str(row[6]))
+        self.prompts[key] = self.prompts.get(key, 0) + 1
+
+    def write(self, db: sqlite3.Connection) -> None:
+        db.executemany(
+            """INSERT INTO audit_rollup VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET
+               entries = entries + excluded.entries, input = input + excluded.input,
+               output = output + excluded.output, cw = cw + excluded.cw, cr = cr + excluded.cr,
+               cost = cost + excluded.cost, routed = routed + excluded.routed""",
+            [(*k, *v) for k, v in self.usage.items()],
+        )
+        db.executemany(
+            "INSERT INTO audit_prompt_rollup VALUES (?,?,?,?) ON CONFLICT DO UPDATE SET n = n + excluded.n",
+            [(*k, n) for k, n in self.prompts.items()],
+        )
+
+
+def ingest(db: sqlite3.Connection, paths: Sequence[Path], reg: Registry) -> Stats:
+    """Read what is new in every transcript below `paths` into the audit tables."""
+    stats, unpriced, rollup = Stats(), set[str](), Rollup()
+    jobs = _jobs(db, paths, stats)
     seen: set[str] = set()
-    usage_rows: list[tuple[object, ...]] = []
-    prompt_rows: list[tuple[object, ...]] = []
-
-    def flush() -> None:
-        before = db.total_changes
-        db.executemany(_USAGE_SQL, usage_rows)
-        added = db.total_changes - before
-        stats.entries += added
-        stats.duplicates += len(usage_rows) - added
-        before = db.total_changes
-        db.executemany(_PROMPT_SQL, prompt_rows)
-        stats.prompts += db.total_changes - before
-        usage_rows.clear()
-        prompt_rows.clear()
-
+    seen_prompts: set[str] = set()
     db.execute("BEGIN IMMEDIATE")
     try:
-        for path in discover.files(paths):
-            stats.files += 1
-            try:
-                st = path.stat()
-            except OSError:
-                continue
-            name = str(path)
-            offset, task, tier = 0, None, None
-            if name in known:
-                inode, size, offset, head, task, tier = known[name]
-                if st.st_size == size and inode == st.st_ino:
-                    continue  # unchanged since the last run
-                if inode != st.st_ino or st.st_size < offset or _head(path, offset) != head:
-                    offset, task, tier = 0, None, None  # replaced or rewritten: read it again
-            progress = parse.Progress(offset)
-            for entry in parse.read(path, progress):
-                day = entry.ts.astimezone().date().isoformat()
-                ts = entry.ts.isoformat()
-                if isinstance(entry, parse.Prompt):
-                    task, tier = _route(entry.text, reg)
-                    prompt_rows.append((entry.key, ts, day, entry.session, entry.project, task, tier))
+        # A first run inserts every row it sees once; later runs ask which keys exist.
+        empty = db.execute("SELECT NOT EXISTS (SELECT 1 FROM audit_usage)").fetchone()[0]
+        for r in _results(jobs, reg, unpriced):
+            fresh, stats.duplicates = [], stats.duplicates + r.repeats
+            for row in r.usage:
+                key = str(row[0])
+                if key in seen:
+                    stats.duplicates += 1
                 else:
-                    if entry.key in seen:
-                        stats.duplicates += 1
-                        continue
-                    seen.add(entry.key)
-                    usage = pricing.Usage(
-                        entry.input,
-                        entry.output,
-                        entry.cache_write_5m,
-                        entry.cache_write_1h,
-                        entry.cache_read,
-                    )
-                    price = prices.get(entry.model, day)
-                    cost = pricing.cost_micros(price, usage) if price else 0
-                    routed = _routed_model(reg, tier)
-                    routed_price = prices.get(routed, day) if routed else None
-                    routed_cost = pricing.cost_micros(routed_price, usage) if routed_price else cost
-                    usage_rows.append(
-                        (
-                            entry.key,
-                            ts,
-                            day,
-                            entry.session,
-                            entry.project,
-                            entry.model,
-                            int(entry.sidechain),
-                            entry.input,
-                            entry.output,
-                            entry.cache_write_5m,
-                            entry.cache_write_1h,
-                            entry.cache_read,
-                            cost,
-                            task,
-                            tier,
-                            routed_cost,
-                        )
-                    )
-                if len(usage_rows) + len(prompt_rows) >= BATCH:
-                    flush()
-            flush()
+                    seen.add(key)
+                    fresh.append(row)
+            prompts = [row for row in r.prompts if row[0] not in seen_prompts]
+            seen_prompts.update(str(row[0]) for row in prompts)
+            if not empty:
+                old = _existing(db, "audit_usage", [str(row[0]) for row in fresh])
+                stats.duplicates += len(old)
+                fresh = [row for row in fresh if row[0] not in old]
+                old = _existing(db, "audit_prompts", [str(row[0]) for row in prompts])
+                prompts = [row for row in prompts if row[0] not in old]
+            before = db.total_changes
+            db.executemany(_USAGE_SQL, fresh)
+            db.executemany(_PROMPT_SQL, prompts)
+            if db.total_changes - before != len(fresh) + len(prompts):
+                raise AssertionError("audit rows appeared while the ledger was locked")
+            for row in fresh:
+                rollup.add_usage(row)
+            for row in prompts:
+                rollup.add_prompt(row)
+            stats.entries += len(fresh)
+            stats.prompts += len(prompts)
             stats.files_read += 1
-            stats.bytes += progress.bytes
-            stats.lines += progress.lines
-            stats.malformed += progress.malformed
+            stats.bytes += r.progress.bytes
+            stats.lines += r.progress.lines
+            stats.malformed += r.progress.malformed
             db.execute(
                 "INSERT OR REPLACE INTO audit_files VALUES (?,?,?,?,?,?,?)",
-                (name, st.st_ino, progress.offset, progress.offset, _head(path, progress.offset), task, tier),
+                (
+                    str(r.job.path),
+                    r.job.inode,
+                    r.progress.offset,
+                    r.progress.offset,
+                    _head(r.job.path, r.progress.offset),
+                    r.task,
+                    r.tier,
+                ),
             )
+        rollup.write(db)
         db.execute("COMMIT")
     except BaseException:
         db.execute("ROLLBACK")
         raise
-    stats.unpriced = tuple(sorted(prices.unpriced))
+    stats.unpriced = tuple(sorted(unpriced))
     return stats

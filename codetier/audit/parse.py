@@ -11,12 +11,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 SYNTHETIC = "<synthetic>"
+_REQUEST_ID = b'"requestId":"'
+_TOOL_RESULT = b'"type":"tool_result"'
+_CANDIDATE = re.compile(rb'"us(?:age|er)"')
+_NOT_JSON = re.compile(rb"\n[^{\n]")  # a line that cannot be a JSON object (after a newline)
+CHUNK = 1 << 22
 _NOT_PROMPTS = ("<command-", "<local-command-", "<system-reminder>", "Caveat: ")
 
 
@@ -50,6 +56,7 @@ class Progress:
     lines: int = 0
     malformed: int = 0
     bytes: int = 0
+    repeats: int = 0  # usage lines skipped unparsed: the same request as the line before
 
 
 def _int(usage: dict[str, Any], name: str, required: bool) -> int:
@@ -141,45 +148,68 @@ def prompt_of(obj: dict[str, Any], where: str) -> Prompt | None:
     )
 
 
-def read(path: Path, progress: Progress) -> Iterator[Usage | Prompt]:
-    """Entries from `progress.offset` on, updating it. A last line without its
-    newline is still being written: it is left for the next run."""
+def _lines(path: Path, progress: Progress) -> Iterator[tuple[int, bytes]]:
+    """(file offset, line) of every line that may carry usage or a prompt, from
+    `progress.offset` on, updating it. Blocks are scanned in C for the two keys,
+    so the thousands of tool-result and assistant-text lines cost next to nothing.
+    A last line without its newline is still being written: it is left for later."""
     with path.open("rb") as f:
         f.seek(progress.offset)
-        offset = progress.offset
-        for line in f:
-            if not line.endswith(b"\n"):
-                break
-            start, offset = offset, offset + len(line)
-            progress.offset, progress.bytes, progress.lines = (
-                offset,
-                progress.bytes + len(line),
-                progress.lines + 1,
-            )
-            usage = b'"usage"' in line
-            if not usage and b'"user"' not in line:
-                if line.strip() and not line.lstrip().startswith(b"{"):
-                    progress.malformed += 1
+        pending = b""
+        while data := f.read(CHUNK):
+            block = pending + data
+            end = block.rfind(b"\n") + 1
+            block, pending = block[:end], block[end:]
+            if not block:
                 continue
-            where = f"{path}:{start}"
+            base = progress.offset
+            progress.lines += block.count(b"\n")
+            progress.malformed += len(_NOT_JSON.findall(b"\n" + block[:-1]))
+            line_end = 0
+            for m in _CANDIDATE.finditer(block):
+                if m.start() < line_end:
+                    continue  # a second key on a line already taken
+                line_start = block.rfind(b"\n", 0, m.start()) + 1
+                line_end = block.find(b"\n", m.end()) + 1
+                yield base + line_start, block[line_start:line_end]
+            progress.offset += len(block)
+            progress.bytes += len(block)
+
+
+def read(path: Path, progress: Progress) -> Iterator[Usage | Prompt]:
+    """Usage entries and prompts from `progress.offset` on (see `_lines`)."""
+    previous = b""  # requestId of the last usage line that parsed
+    for start, line in _lines(path, progress):
+        usage = b'"usage"' in line
+        if not usage and _TOOL_RESULT in line:
+            continue
+        # Inside a JSON string quotes are escaped, so these byte patterns are real keys.
+        rid = b""
+        if usage and (i := line.find(_REQUEST_ID)) >= 0:
+            rid = line[i + len(_REQUEST_ID) : line.find(b'"', i + len(_REQUEST_ID))]
+            if rid and rid == previous:
+                progress.repeats += 1
+                continue
+        where = f"{path}:{start}"
+        try:
+            obj = json.loads(line.decode("utf-8", "replace"))
+        except ValueError:
+            progress.malformed += 1
+            continue
+        if not isinstance(obj, dict):
+            progress.malformed += 1
+            continue
+        message = obj.get("message")
+        if isinstance(message, dict) and isinstance(message.get("usage"), dict):
             try:
-                obj = json.loads(line)
-            except ValueError:
+                entry = usage_of(obj, where)
+            except (ValueError, TypeError):
                 progress.malformed += 1
                 continue
-            if not isinstance(obj, dict):
-                progress.malformed += 1
-                continue
-            message = obj.get("message")
-            if isinstance(message, dict) and isinstance(message.get("usage"), dict):
-                try:
-                    entry = usage_of(obj, where)
-                except (ValueError, TypeError):
-                    progress.malformed += 1
-                    continue
-                if entry is not None:
-                    yield entry
-            elif obj.get("type") == "user":
-                prompt = prompt_of(obj, where)
-                if prompt is not None:
-                    yield prompt
+            previous = rid
+            if entry is not None:
+                yield entry
+        elif obj.get("type") == "user":
+            prompt = prompt_of(obj, where)
+            if prompt is not None:
+                yield prompt

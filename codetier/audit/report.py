@@ -33,10 +33,8 @@ def _since(since: dt.date | None) -> tuple[str, list[Any]]:
 def daily(db: sqlite3.Connection, since: dt.date | None = None) -> list[dict[str, Any]]:
     """Per day, per model: tokens and cost (what ccusage's `daily --json` reports)."""
     w, args = _since(since)
-    sql = f"""SELECT day, model, SUM(input_tokens), SUM(output_tokens),
-                     SUM(cache_write_5m_tokens + cache_write_1h_tokens), SUM(cache_read_tokens),
-                     SUM(cost_micros), SUM(routed_cost_micros), COUNT(*)
-              FROM audit_usage WHERE {w} GROUP BY day, model ORDER BY day, model"""
+    sql = f"""SELECT day, model, SUM(input), SUM(output), SUM(cw), SUM(cr), SUM(cost), SUM(routed),
+                     SUM(entries) FROM audit_rollup WHERE {w} GROUP BY day, model ORDER BY day, model"""
     days: dict[str, dict[str, Any]] = {}
     for day, model, n_in, n_out, cw, cr, cost, routed, n in db.execute(sql, args):
         d = days.setdefault(
@@ -72,8 +70,8 @@ def daily(db: sqlite3.Connection, since: dt.date | None = None) -> list[dict[str
 
 def _tiers(db: sqlite3.Connection, since: dt.date | None) -> list[dict[str, Any]]:
     w, args = _since(since)
-    sql = f"""SELECT tier, task, COUNT(*) FROM audit_prompts WHERE {w}
-              GROUP BY tier, task ORDER BY COUNT(*) DESC, task"""
+    sql = f"""SELECT tier, task, SUM(n) FROM audit_prompt_rollup WHERE {w}
+              GROUP BY tier, task ORDER BY SUM(n) DESC, task"""
     return [{"tier": tier, "task": task, "prompts": n} for tier, task, n in db.execute(sql, args)]
 
 
@@ -90,13 +88,13 @@ def _priciest(reg: Registry, models: list[str]) -> str | None:
 def expensive_chores(db: sqlite3.Connection, reg: Registry, since: dt.date | None) -> dict[str, Any]:
     """Usage on the dearest model that the router would have sent to a cheaper tier."""
     w, args = _since(since)
-    models = [m for (m,) in db.execute(f"SELECT DISTINCT model FROM audit_usage WHERE {w}", args)]
+    models = [m for (m,) in db.execute(f"SELECT DISTINCT model FROM audit_rollup WHERE {w}", args)]
     top = _priciest(reg, [m for m in models])
     if top is None:
         return {"model": None, "chores": []}
-    sql = f"""SELECT task, tier, COUNT(*), SUM(cost_micros), SUM(routed_cost_micros) FROM audit_usage
-              WHERE {w} AND model = ? AND tier IS NOT NULL AND tier != 'deep'
-              GROUP BY task, tier ORDER BY SUM(cost_micros) - SUM(routed_cost_micros) DESC LIMIT 10"""
+    sql = f"""SELECT task, tier, SUM(entries), SUM(cost), SUM(routed) FROM audit_rollup
+              WHERE {w} AND model = ? AND tier NOT IN ('', 'deep')
+              GROUP BY task, tier ORDER BY SUM(cost) - SUM(routed) DESC LIMIT 10"""
     chores = [
         {"task": task, "tier": tier, "entries": n, "cost_micros": cost, "routed_cost_micros": routed}
         for task, tier, n, cost, routed in db.execute(sql, [*args, top])

@@ -153,3 +153,13 @@ def m003_spend_indexes_and_audit(db: sqlite3.Connection) -> None:
         """
     )
     db.execute("CREATE INDEX audit_prompts_session ON audit_prompts (session, ts)")
+
+
+@migration
+def m004_rollups(db: sqlite3.Connection) -> None:
+    """Rollups kept up to date on write, so `codetier spend` over a million rows and a
+    repeat `codetier audit` read thousands (the SQL lives in ledger/rollup_sql.py,
+    frozen with this migration)."""
+    from codetier.ledger import rollup_sql
+
+    rollup_sql.m004(db)

@@ -1,7 +1,9 @@
 """Summaries read from the ledger: the spend report and what budgets read.
 
-Every figure is computed by SQL over an indexed period, so a year of rows stays
-fast; money stays in integer micro-dollars. The JSON shape of `spend_report`
+Day ranges read the rollups that triggers keep (ledger/rollup_sql.py), so a
+million rows stay fast; a session's time window reads its rows. Money stays
+in integer micro-dollars; latency percentiles are exact from rows and within
+10% (two significant digits) from the rollups. The JSON shape of `spend_report`
 is documented in docs/spend.md (schema "codetier.spend/1").
 """
 
@@ -15,13 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 TIER_ORDER = ("tool", "fast", "balanced", "deep")
-GROUPS = {
-    "tier": "tier",
-    "task": "task",
-    "model": "COALESCE(model, provider)",
-    "source": "source",
-    "day": "day",
-}
+GROUPS = ("tier", "task", "model", "source", "day")
 SCHEMA = "codetier.spend/1"
 ESCALATION_WARN = 0.10
 BASELINE_RULE = (
@@ -56,9 +52,61 @@ class Scope:
             args.append(self.session)
         return " AND ".join(sql), args
 
+    def sources(self) -> Sources:
+        """Day-range reports read the rollups; a session's time window reads the rows."""
+        if self.ts_from is None and self.session is None:
+            w, args = "day BETWEEN ? AND ?", [self.since.isoformat(), self.until.isoformat()]
+            if self.repo is not None:
+                w += " AND repo = ?"
+                args.append(self.repo)
+            every = "day BETWEEN ? AND ? AND repo = '*'" if self.repo is None else w
+            return Sources(
+                f"(SELECT * FROM spend_rollup WHERE {w})",
+                f"(SELECT tier, ms, n FROM spend_latency WHERE {every})",
+                f"(SELECT * FROM spend_drafts WHERE used = 0 AND {w})",
+                args,
+                bucketed=True,
+            )
+        w, args = self.where()
+        return Sources(_RAW_ROWS.format(w=w), _RAW_LATENCY.format(w=w), _RAW_UNUSED.format(w=w), args)
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Subqueries in the rollups' shape, and the arguments each one takes."""
+
+    rows: str
+    latency: str
+    unused_drafts: str
+    args: list[Any]
+    bucketed: bool = False  # latency comes in rollup buckets (see ledger/rollup_sql.py)
+
+
+_RAW_ROWS = """(SELECT day, COALESCE(repo, '') AS repo, source, task, tier,
+    COALESCE(model, provider) AS model, outcome, cache_key IS NOT NULL AS draft, 1 AS n,
+    attempt = 1 AS firsts, attempt = 2 AS seconds,
+    input_tokens AS input, output_tokens AS output, cache_write_5m_tokens + cache_write_1h_tokens AS cw,
+    cache_read_tokens AS cr, cost_micros AS cost, counterfactual_micros AS cf FROM attempts WHERE {w})"""
+_RAW_LATENCY = """(SELECT tier, latency_ms AS ms, 1 AS n FROM attempts
+    WHERE {w} AND outcome IN ('ok', 'check_failed', 'provider_error'))"""
+_RAW_UNUSED = """(SELECT day, source, task, tier, COALESCE(model, provider) AS model, cost_micros AS cost,
+    counterfactual_micros AS cf FROM attempts a
+    WHERE {w} AND cache_key IS NOT NULL AND outcome = 'ok'
+      AND NOT EXISTS (SELECT 1 FROM attempts h WHERE h.parent_id = a.id AND h.outcome = 'cache_hit')
+      AND NOT EXISTS (SELECT 1 FROM attempts h
+                      WHERE h.cache_key = a.cache_key AND h.outcome = 'cache_hit'))"""
+
 
 def _tier_key(name: str) -> tuple[int, str]:
     return (TIER_ORDER.index(name) if name in TIER_ORDER else 99, name)
+
+
+def _middle(bucket: int) -> int:
+    """The middle of a rollup latency bucket (exact below 100 ms, then 25/250/2500/25000 wide)."""
+    for limit, width in ((100, 1), (1_000, 25), (10_000, 250), (100_000, 2_500)):
+        if bucket < limit:
+            return bucket + width // 2
+    return bucket + 12_500
 
 
 def _percentile(hist: list[tuple[int, int]], q: float) -> int:
@@ -75,39 +123,30 @@ def _percentile(hist: list[tuple[int, int]], q: float) -> int:
 
 
 _GROUP_SQL = """
-SELECT {g} AS g,
-       SUM(outcome != 'budget_refused'), SUM(outcome = 'budget_refused'),
-       SUM(input_tokens), SUM(output_tokens), SUM(cache_write_5m_tokens + cache_write_1h_tokens),
-       SUM(cache_read_tokens), SUM(cost_micros),
-       SUM(CASE WHEN outcome = 'ok' THEN counterfactual_micros ELSE 0 END),
-       SUM(CASE WHEN outcome = 'ok' THEN cost_micros ELSE 0 END)
-FROM attempts WHERE {w} GROUP BY g
-"""
-_LATENCY_SQL = """
-SELECT {g} AS g, latency_ms, COUNT(*) FROM attempts
-WHERE {w} AND outcome IN ('ok', 'check_failed', 'provider_error')
-GROUP BY g, latency_ms ORDER BY g, latency_ms
-"""
-_UNUSED_DRAFTS = """
-SELECT {g} AS g, COUNT(*), COALESCE(SUM(cost_micros), 0), COALESCE(SUM(counterfactual_micros), 0)
-FROM attempts a
-WHERE {w} AND cache_key IS NOT NULL AND outcome = 'ok'
-  AND NOT EXISTS (SELECT 1 FROM attempts h WHERE h.parent_id = a.id AND h.outcome = 'cache_hit')
-  AND NOT EXISTS (SELECT 1 FROM attempts h WHERE h.cache_key = a.cache_key AND h.outcome = 'cache_hit')
-GROUP BY g
+SELECT {g}, SUM(CASE WHEN outcome != 'budget_refused' THEN n ELSE 0 END),
+       SUM(CASE WHEN outcome = 'budget_refused' THEN n ELSE 0 END),
+       SUM(input), SUM(output), SUM(cw), SUM(cr), SUM(cost),
+       SUM(CASE WHEN outcome = 'ok' THEN cf ELSE 0 END), SUM(CASE WHEN outcome = 'ok' THEN cost ELSE 0 END)
+FROM {rows} GROUP BY 1
 """
 
 
-def _groups(db: sqlite3.Connection, by: str, scope: Scope) -> list[dict[str, Any]]:
-    g = GROUPS[by]
-    w, args = scope.where()
-    drafts = {k: (n, c, cf) for k, n, c, cf in db.execute(_UNUSED_DRAFTS.format(g=g, w=w), args)}
+def _groups(db: sqlite3.Connection, by: str, src: Sources) -> list[dict[str, Any]]:
+    drafts = {
+        k: (n, c, cf)
+        for k, n, c, cf in db.execute(
+            f"SELECT {by}, COUNT(*), SUM(cost), SUM(cf) FROM {src.unused_drafts} GROUP BY 1", src.args
+        )
+    }
     hist: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    for key, ms, n in db.execute(_LATENCY_SQL.format(g=g, w=w), args):
-        hist[key].append((ms, n))
+    if by == "tier":
+        for key, ms, n in db.execute(
+            f"SELECT tier, ms, SUM(n) FROM {src.latency} GROUP BY 1, 2 ORDER BY 1, 2", src.args
+        ):
+            hist[key].append((_middle(ms) if src.bucketed else ms, n))
     out = []
     for key, calls, refused, n_in, n_out, cw, cr, cost, cf_ok, cost_ok in db.execute(
-        _GROUP_SQL.format(g=g, w=w), args
+        _GROUP_SQL.format(g=by, rows=src.rows), src.args
     ):
         _, waste, waste_cf = drafts.get(key, (0, 0, 0))
         baseline = (cf_ok or 0) - waste_cf
@@ -125,8 +164,8 @@ def _groups(db: sqlite3.Connection, by: str, scope: Scope) -> list[dict[str, Any
                 "baseline_micros": baseline,
                 "savings_gross_micros": baseline - delivered,
                 "savings_net_micros": baseline - (cost or 0),
-                "latency_p50_ms": _percentile(hist.get(key, []), 0.50),
-                "latency_p95_ms": _percentile(hist.get(key, []), 0.95),
+                "latency_p50_ms": _percentile(hist[key], 0.50) if by == "tier" else None,
+                "latency_p95_ms": _percentile(hist[key], 0.95) if by == "tier" else None,
             }
         )
     calls_all = sum(r["calls"] for r in out) or 1
@@ -143,12 +182,10 @@ def _groups(db: sqlite3.Connection, by: str, scope: Scope) -> list[dict[str, Any
     return out
 
 
-def _escalation(db: sqlite3.Connection, scope: Scope) -> dict[str, Any]:
-    w, args = scope.where()
-    sql = f"""SELECT task, SUM(attempt = 1), SUM(attempt = 2) FROM attempts
-              WHERE {w} AND attempt <= 2 GROUP BY task"""
+def _escalation(db: sqlite3.Connection, src: Sources) -> dict[str, Any]:
     tasks = []
-    for task, requests, escalated in db.execute(sql, args):
+    sql = f"SELECT task, SUM(firsts), SUM(seconds) FROM {src.rows} GROUP BY task"
+    for task, requests, escalated in db.execute(sql, src.args):
         if requests:
             tasks.append(
                 {
@@ -173,16 +210,15 @@ def _escalation(db: sqlite3.Connection, scope: Scope) -> dict[str, Any]:
     }
 
 
-def _cache(db: sqlite3.Connection, scope: Scope) -> dict[str, Any]:
-    w, args = scope.where()
+def _cache(db: sqlite3.Connection, src: Sources) -> dict[str, Any]:
     hits, drafts, draft_cost = db.execute(
-        f"""SELECT SUM(outcome = 'cache_hit'),
-                   SUM(cache_key IS NOT NULL AND outcome = 'ok'),
-                   SUM(CASE WHEN cache_key IS NOT NULL AND outcome = 'ok' THEN cost_micros ELSE 0 END)
-            FROM attempts WHERE {w}""",
-        args,
+        f"""SELECT SUM(CASE WHEN outcome = 'cache_hit' THEN n ELSE 0 END),
+                   SUM(CASE WHEN draft AND outcome = 'ok' THEN n ELSE 0 END),
+                   SUM(CASE WHEN draft AND outcome = 'ok' THEN cost ELSE 0 END)
+            FROM {src.rows}""",
+        src.args,
     ).fetchone()
-    _, unused, waste, _ = db.execute(_UNUSED_DRAFTS.format(g="1", w=w), args).fetchone() or (1, 0, 0, 0)
+    unused, waste = db.execute(f"SELECT COUNT(*), SUM(cost) FROM {src.unused_drafts}", src.args).fetchone()
     return {
         "hits": hits or 0,
         "precompute": {
@@ -195,11 +231,9 @@ def _cache(db: sqlite3.Connection, scope: Scope) -> dict[str, Any]:
     }
 
 
-def _days(db: sqlite3.Connection, scope: Scope) -> list[dict[str, Any]]:
-    w, args = scope.where()
+def _days(db: sqlite3.Connection, scope: Scope, src: Sources) -> list[dict[str, Any]]:
     days: dict[str, dict[str, int]] = {}
-    sql = f"SELECT day, tier, SUM(cost_micros) FROM attempts WHERE {w} GROUP BY day, tier"
-    for day, tier, cost in db.execute(sql, args):
+    for day, tier, cost in db.execute(f"SELECT day, tier, SUM(cost) FROM {src.rows} GROUP BY 1, 2", src.args):
         days.setdefault(day, {})[tier] = cost or 0
     out, day = [], scope.since
     while day <= scope.until:
@@ -214,7 +248,7 @@ def _days(db: sqlite3.Connection, scope: Scope) -> list[dict[str, Any]]:
 def spent_by_tier(db: sqlite3.Connection, day: dt.date) -> dict[str, int]:
     """Micro-dollars codetier spent per tier on a local calendar day (budgets read
     this; usage imported from Claude Code is not codetier's and does not count)."""
-    sql = """SELECT tier, COALESCE(SUM(cost_micros), 0) FROM attempts
+    sql = """SELECT tier, COALESCE(SUM(cost), 0) FROM spend_rollup
              WHERE day = ? AND source != 'claude-code' GROUP BY tier"""
     return {tier: int(total) for tier, total in db.execute(sql, (day.isoformat(),))}
 
@@ -261,8 +295,9 @@ def spend_report(
     """The whole spend report as plain data (the stable `--json` shape)."""
     if by not in GROUPS:
         raise ValueError(f"unknown grouping {by!r}")
-    tiers = _groups(db, "tier", scope)
-    groups = tiers if by == "tier" else _groups(db, by, scope)
+    src = scope.sources()
+    tiers = _groups(db, "tier", src)
+    groups = tiers if by == "tier" else _groups(db, by, src)
     keys = (
         "calls",
         "refused",
@@ -276,7 +311,7 @@ def spend_report(
         "savings_net_micros",
     )
     totals = {k: _sum(tiers, k) for k in keys}
-    cache = _cache(db, scope)
+    cache = _cache(db, src)
     # gross - net = cost of everything not delivered: failed attempts plus unused drafts.
     totals["failed_attempts_micros"] = (
         totals["savings_gross_micros"] - totals["savings_net_micros"] - cache["precompute"]["waste_micros"]
@@ -294,8 +329,8 @@ def spend_report(
         "totals": totals,
         "tiers": tiers,
         "groups": groups,
-        "days": _days(db, scope),
-        "escalation": _escalation(db, scope),
+        "days": _days(db, scope, src),
+        "escalation": _escalation(db, src),
         "cache": cache,
         "budget": budget,
     }

@@ -88,8 +88,8 @@ def render(report: dict[str, Any]) -> str:
                     f"{g['cache_read_tokens']:,}",
                     usd(g["cost_micros"]),
                     f"{g['cost_share']:.0%}",
-                    str(g["latency_p50_ms"]),
-                    str(g["latency_p95_ms"]),
+                    "-" if g["latency_p50_ms"] is None else str(g["latency_p50_ms"]),
+                    "-" if g["latency_p95_ms"] is None else str(g["latency_p95_ms"]),
                     usd(g["savings_gross_micros"]),
                 ]
                 for g in groups

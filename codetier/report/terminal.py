@@ -85,8 +85,8 @@ def _groups_table(report: dict[str, Any], title: str) -> Any:
             f"{_tokens(g['cache_write_tokens'])}/{_tokens(g['cache_read_tokens'])}",
             usd(g["cost_micros"]),
             _pct(g["cost_share"]),
-            f"{g['latency_p50_ms']}ms",
-            f"{g['latency_p95_ms']}ms",
+            f"{g['latency_p50_ms']}ms" if g["latency_p50_ms"] is not None else "-",
+            f"{g['latency_p95_ms']}ms" if g["latency_p95_ms"] is not None else "-",
             usd(g["savings_gross_micros"]),
         )
     tot = report["totals"]

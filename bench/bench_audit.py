@@ -1,0 +1,144 @@
+"""`codetier audit` against ccusage on the same transcripts: speed, memory, agreement.
+
+    python bench/gen_transcripts.py /tmp/tr500 --mb 500
+    npm install --prefix /tmp/ccbench ccusage@20.0.24 @ccusage/ccusage-linux-x64@20.0.24
+    python bench/bench_audit.py /tmp/tr500 --ccusage /tmp/ccbench/node_modules/.bin/ccusage
+
+Runs, in order: ccusage's first run, codetier's first run (fresh ledger), a
+comparison of per-day/model tokens and cost, then appends 1% more data and
+times both repeat runs and compares again. Wall time, CPU time and the peak
+RSS of the whole process tree (codetier's worker pool included) are printed.
+Both tools group days in UTC here (TZ=UTC). The 1% is appended in place
+(gen_transcripts.py --append-pct), so regenerate the data before a second bench.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+
+
+def _tree_rss(root: int) -> int:
+    """Resident KB of a process and all its descendants."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{d}/stat").read_text()
+            status = Path(f"/proc/{d}/status").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(d))
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                rss[int(d)] = int(line.split()[1])
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo += children.get(pid, [])
+    return total
+
+
+def measure(cmd: list[str], env: dict[str, str]) -> tuple[float, float, int, str]:
+    """(wall s, cpu s of the tree, peak tree RSS MB, stdout)."""
+    t0 = time.perf_counter()
+    before = os.times()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = [0]
+
+    def poll() -> None:
+        while proc.poll() is None:
+            peak[0] = max(peak[0], _tree_rss(proc.pid))
+            time.sleep(0.05)
+
+    poller = threading.Thread(target=poll)
+    poller.start()
+    out, err = proc.communicate()
+    poller.join()
+    wall = time.perf_counter() - t0
+    after = os.times()
+    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    if proc.returncode != 0:
+        raise SystemExit(f"{cmd[0]} failed ({proc.returncode}): {err[-2000:]}")
+    return wall, cpu, peak[0] // 1024, out
+
+
+def compare(ours: dict[str, Any], theirs: dict[str, Any]) -> str:
+    mine = {(d["day"], m["model"]): m for d in ours["daily"] for m in d["models"]}
+    cc = {(d["period"], m["modelName"]): m for d in theirs["daily"] for m in d["modelBreakdowns"]}
+    pairs = [
+        ("input_tokens", "inputTokens"),
+        ("output_tokens", "outputTokens"),
+        ("cache_creation_tokens", "cacheCreationTokens"),
+        ("cache_read_tokens", "cacheReadTokens"),
+    ]
+    token_diffs = sum(1 for k in mine if k in cc for a, b in pairs if mine[k][a] != cc[k][b])
+    worst, unpriced = 0.0, set()
+    for k, m in mine.items():
+        c = cc.get(k)
+        if c is None:
+            continue
+        if c.get("missingPricing"):
+            unpriced.add(k[1])
+            continue
+        worst = max(worst, abs(m["cost_micros"] / 1e6 - c["cost"]) / max(c["cost"], 1e-9))
+    only = set(mine) ^ set(cc)
+    line = (
+        f"{len(mine)} day/model rows vs ccusage's {len(cc)} ({len(only)} unmatched); token fields differing:"
+        f" {token_diffs}; worst cost difference on models ccusage prices: {worst * 100:.4f}%"
+    )
+    if unpriced:
+        line += f"; ccusage has no offline price for {', '.join(sorted(unpriced))} (tokens compared only)"
+    return line
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("dir", type=Path)
+    ap.add_argument("--ccusage", default="/tmp/ccbench/node_modules/.bin/ccusage")
+    ap.add_argument("--append-pct", type=float, default=1.0)
+    a = ap.parse_args()
+    size = sum(f.stat().st_size for f in (a.dir / "projects").rglob("*.jsonl"))
+    home = tempfile.mkdtemp(prefix="audit-bench-")
+    env = {**os.environ, "TZ": "UTC", "CLAUDE_CONFIG_DIR": str(a.dir), "CODETIER_HOME": home}
+    cc_cmd = [a.ccusage, "daily", "--json", "--offline", "--breakdown"]
+    ct_cmd = [str(Path(sys.executable).with_name("codetier")), "audit", "--json"]
+    print(f"transcripts: {size / 1e6:.0f} MB in {a.dir}; {os.cpu_count()} cores")
+    runs = {}
+    for label, cmd in (("ccusage first", cc_cmd), ("codetier first", ct_cmd)):
+        wall, cpu, peak, out = measure(cmd, env)
+        runs[label] = (wall, json.loads(out))
+        print(f"  {label:16} {wall:7.2f} s wall  {cpu:7.2f} s cpu  peak RSS {peak:5d} MB")
+    print("  agreement:", compare(runs["codetier first"][1], runs["ccusage first"][1]))
+    ratio = runs["codetier first"][0] / runs["ccusage first"][0]
+    print(f"  first run: codetier / ccusage = {ratio:.2f}x (goal <= 1.5)")
+    subprocess.run(
+        [sys.executable, str(HERE / "gen_transcripts.py"), str(a.dir), "--append-pct", str(a.append_pct)],
+        check=True,
+    )
+    for label, cmd in (("ccusage repeat", cc_cmd), ("codetier repeat", ct_cmd)):
+        wall, cpu, peak, out = measure(cmd, env)
+        runs[label] = (wall, json.loads(out))
+        print(f"  {label:16} {wall:7.2f} s wall  {cpu:7.2f} s cpu  peak RSS {peak:5d} MB")
+    print("  agreement:", compare(runs["codetier repeat"][1], runs["ccusage repeat"][1]))
+    speedup = runs["ccusage repeat"][0] / runs["codetier repeat"][0]
+    print(f"  repeat run: ccusage / codetier = {speedup:.1f}x (goal >= 10)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
