@@ -221,3 +221,22 @@ def test_hook_never_blocks_on_its_own_failure(staged: Path, monkeypatch: pytest.
     (staged / ".codetier.toml").write_text("[hooks]\nchangelog = 3\n")
     assert hook.main([]) == 0
     assert (staged / "CHANGELOG.md").read_text() == EXISTING
+
+
+def test_rendered_entry_prompt_matches_golden(staged: Path) -> None:
+    import os
+
+    from codetier import config, registry
+    from codetier.chores import changelog as chore
+    from codetier.chores.commit_message import gather
+    from codetier.engine import Link
+
+    cfg = config.load(staged)
+    reg = registry.build(cfg)
+    job = chore.entry_job(gather(staged), reg, "Fixed: Crash on empty input.")
+    call = job.build(Link("fast", "anthropic", "claude-haiku-5-5"), ())
+    text = f"{call.system}\n---\n{call.prompt}\n"
+    path = Path(__file__).parent / "golden" / "changelog_entry_explicit.txt"
+    if os.environ.get("CODETIER_UPDATE_GOLDEN"):
+        path.write_text(text, "utf-8")
+    assert text == path.read_text("utf-8")
