@@ -83,6 +83,9 @@ def main() -> int:
     }
     os.environ.update({k: env[k] for k in ("CODETIER_HOME",)})
     from codetier.daemon import client  # after CODETIER_HOME: the socket lives under it
+    from codetier.daemon.lifecycle import MALLOC_ENV
+
+    env = {**MALLOC_ENV, **env}  # as `codetier daemon start` runs it
 
     repo = base / "repo"
     repo.mkdir()

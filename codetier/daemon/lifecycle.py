@@ -140,8 +140,14 @@ def status(timeout: float = 2.0) -> Status:
     return Status(False, pid, sock, note=f"pid {pid} holds the lock but does not answer (starting or busy)")
 
 
+# glibc gives each thread that mallocs its own arena; a daemon with a thread
+# per connection and per draft keeps ~3.5 MB more resident without this cap.
+MALLOC_ENV = {"MALLOC_ARENA_MAX": "2"}
+
+
 def daemon_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if k not in GIT_LOCAL_VARS}
+    env = {k: v for k, v in os.environ.items() if k not in GIT_LOCAL_VARS}
+    return {**MALLOC_ENV, **env}
 
 
 def launcher(watch: Sequence[str] = ()) -> list[str]:
