@@ -1,9 +1,11 @@
-"""Refactor across modules… (deep): a WorkspaceEdit across files.
+"""Refactor across modules… (deep): plan → execute, as one WorkspaceEdit.
 
-All of the execution sits behind `compute_edit`: today one deep call whose
-answer must be a unified diff that parses and applies to the current buffers
-(codetier/chores/refactor_diff.py); when plan → execute (codetier/plan/)
-lands, only `compute_edit` changes.
+`compute_edit` runs the same pipeline as `codetier ask "refactor …"`
+(codetier/plan/pipeline.py): the deep model plans, each subtask runs on its
+own tier, the combined change is checked, and the editor applies it. The
+editor's unsaved buffers stand in for the files on disk. Progress reports the
+plan and each subtask as it finishes; a cancel stops the work after the plan
+or after any subtask (a call already in flight is still paid for and recorded).
 
 The instruction comes from the command's `instruction` argument (the VS Code
 extension asks for it), else from a `# codetier: <instruction>` comment on or
@@ -23,16 +25,16 @@ from codetier_lsp.estimate import route_for
 from codetier_lsp.runner import Outcome, Work
 from codetier_lsp.state import CodetierServer, Loaded
 
-from codetier import tokens
-from codetier.chores import refactor_diff
-from codetier.chores.base import Request
-from codetier.chores.pysource import module_name
+from codetier import ledger
+from codetier.config import Config
 from codetier.engine import Result
-from codetier.tools.rope import python_files
+from codetier.errors import CodetierError
+from codetier.plan import accounting, pipeline, settings
+from codetier.plan import execute as plan_execute
+from codetier.plan.schema import Plan, levels
 
 COMMENT = re.compile(r"#\s*codetier:\s*(.+)$")
-MAX_FILES = 12
-MAX_CONTEXT_TOKENS = 150_000
+TASK = "cross_file_refactor"
 
 
 @dataclass(frozen=True)
@@ -40,102 +42,110 @@ class RefactorRequest:
     instruction: str
     root: Path
     path: str  # the file the action started in, relative to root
-    symbol: str | None
     buffers: Mapping[str, str]  # open Python buffers under root: {path: text}
+    cfg: Config  # the config the server's registry was built from
 
 
 @dataclass(frozen=True)
 class RefactorEdit:
-    """New text per path (None: deleted), the paths that are new, and the engine's result."""
+    """New text per path (None: deleted), the paths that are new, the text each
+    edit was made against, the plan call's result and the request's cost line."""
 
     contents: dict[str, str | None]
     created: tuple[str, ...]
     result: Result
+    before: dict[str, str | None]
+    cost: str
 
 
-def instruction_for(snap: Snapshot, given: object) -> tuple[str, str | None]:
-    """(instruction, symbol at the cursor)."""
+def instruction_for(snap: Snapshot, given: object) -> str:
     lines = snap.lines
-    span = documents.enclosing(lines, snap.start)
-    symbol = span.name if span else None
     if isinstance(given, str) and given.strip():
-        return given.strip(), symbol
+        return given.strip()
     for i in (snap.start, snap.start - 1):
         if 0 <= i < len(lines):
             m = COMMENT.search(lines[i])
             if m:
-                return m.group(1).strip(), symbol
-    if symbol:
+                return m.group(1).strip()
+    span = documents.enclosing(lines, snap.start)
+    if span and span.name:
         return (
-            f"Refactor `{symbol}` in {snap.rel} for clarity and update every module that uses it;"
-            " keep behaviour the same.",
-            symbol,
+            f"Refactor `{span.name}` in {snap.rel} for clarity and update every module that uses it;"
+            " keep behaviour the same."
         )
-    return f"Refactor {snap.rel} for clarity across the modules that use it; keep behaviour the same.", None
+    return f"Refactor {snap.rel} for clarity across the modules that use it; keep behaviour the same."
 
 
-def related(req: RefactorRequest) -> dict[str, str]:
-    """The starting file, then files that import its module or mention the symbol."""
-
-    def read(rel: str) -> str | None:
-        if rel in req.buffers:
-            return req.buffers[rel]
-        try:
-            return (req.root / rel).read_text("utf-8")
-        except (OSError, UnicodeDecodeError):
-            return None
-
-    first = read(req.path)
-    files = {req.path: first} if first is not None else {}
-    module = module_name(req.path)
-    leaf = module.rsplit(".", 1)[-1]
-    words = [w for w in (module, leaf, req.symbol) if w]
-    pattern = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\b") if words else None
-    budget = MAX_CONTEXT_TOKENS - tokens.estimate(first or "")
-    for path in python_files(req.root):
-        rel = path.relative_to(req.root).as_posix()
-        if rel in files or len(files) >= MAX_FILES:
-            continue
-        text = read(rel)
-        if text is None or pattern is None or not pattern.search(text):
-            continue
-        cost = tokens.estimate(text)
-        if cost > budget:
-            continue
-        files[rel] = text
-        budget -= cost
-    return files
+def cost_line(request_id: str) -> str:
+    """Plan + execution = total, and the all-deep counterfactual, from the ledger."""
+    db = ledger.connect()
+    try:
+        return accounting.summary_line(accounting.request_split(db, request_id))
+    finally:
+        db.close()
 
 
 def compute_edit(req: RefactorRequest, w: Work) -> RefactorEdit:
-    """The change as new file contents. The one place plan → execute will plug in."""
-    w.report("gathering the modules involved")
-    files = related(req)
-    chore_req = Request(text=req.instruction, root=req.root, options={"files": files, "buffers": req.buffers})
-    result = w.run(refactor_diff.job(chore_req, w.reg), route_for(w.reg, "cross_file_refactor"))
-    applied = result.value
-    return RefactorEdit(dict(applied.contents), tuple(applied.created), result)
+    """Plan and execute the change; nothing on disk is written."""
+    w.check()
+    route = route_for(w.reg, TASK)
+    w.report(f"planning on {route.links[0].tier} ({route.links[0].label})")
+    count = {"done": 0, "all": 0}
+
+    def on_plan(plan: Plan) -> None:
+        w.check()  # cancelled while the deep model planned: execute nothing
+        count["all"] = len(plan.subtasks)
+        w.report(f"plan: {count['all']} subtasks in {len(levels(plan))} levels")
+
+    def on_done(o: plan_execute.Outcome) -> None:
+        w.check()  # raising here stops the queued subtasks
+        count["done"] += 1
+        served = f"{o.result.link.tier} ({o.result.link.label})" if o.result else "failed"
+        w.report(f"subtask {o.subtask.id} ({count['done']}/{count['all']}): {served}")
+
+    done = pipeline.run(
+        req.instruction,
+        req.root,
+        route,
+        w.reg,
+        req.cfg,
+        w.ctx,
+        named=[req.path],
+        on_plan=on_plan,
+        on_done=on_done,
+        buffers=req.buffers,
+    )
+    w.check()
+    cost = cost_line(done.request_id)
+    if not done.ok:
+        raise CodetierError(f"{done.error}\n{cost}")
+    return RefactorEdit(
+        {p: e.after for p, e in done.edits.items()},
+        tuple(p for p, e in done.edits.items() if e.before is None),
+        done.plan_result,
+        {p: e.before for p, e in done.edits.items()},
+        cost,
+    )
 
 
 def prepare(
     ls: CodetierServer, snap: Snapshot, loaded: Loaded, instruction: object = None
 ) -> Callable[[Work], Outcome]:
+    settings.read(loaded.cfg)  # a bad [plan] key is reported before anything runs
     units = ls.workspace.position_codec.client_num_units
-    text, symbol = instruction_for(snap, instruction)
     opened = documents.open_buffers(ls, snap.root)
     buffers = {**{rel: text for rel, (text, _) in opened.items()}, snap.rel: snap.source}
     versions = {**{rel: version for rel, (_, version) in opened.items()}, snap.rel: snap.version}
-    req = RefactorRequest(text, snap.root, snap.rel, symbol, buffers)
+    req = RefactorRequest(instruction_for(snap, instruction), snap.root, snap.rel, buffers, loaded.cfg)
 
     def work(w: Work) -> Outcome:
         out = compute_edit(req, w)
-        changes = []
-        for rel, new in out.contents.items():
-            path = snap.root / rel
-            old = None if rel in out.created else buffers.get(rel)
-            if old is None and rel not in out.created:
-                old = path.read_text("utf-8") if path.is_file() else None
-            changes.append(edits.change(documents.uri_of(path), old, new, versions.get(rel), units))
-        return Outcome(changes=changes, result=out.result)
+        changes = [
+            edits.change(documents.uri_of(snap.root / rel), out.before[rel], new, versions.get(rel), units)
+            for rel, new in out.contents.items()
+        ]
+        n = len(changes)
+        message = f"codetier: Refactor across modules ({n} file{'s' if n != 1 else ''}) — {out.cost}"
+        return Outcome(changes=changes, message=message, result=out.result)
 
     return work
