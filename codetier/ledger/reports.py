@@ -122,57 +122,84 @@ def _percentile(hist: list[tuple[int, int]], q: float) -> int:
     return hist[-1][0]
 
 
-_GROUP_SQL = """
-SELECT {g}, SUM(CASE WHEN outcome != 'budget_refused' THEN n ELSE 0 END),
-       SUM(CASE WHEN outcome = 'budget_refused' THEN n ELSE 0 END),
-       SUM(input), SUM(output), SUM(cw), SUM(cr), SUM(cost),
-       SUM(CASE WHEN outcome = 'ok' THEN cf ELSE 0 END), SUM(CASE WHEN outcome = 'ok' THEN cost ELSE 0 END)
-FROM {rows} GROUP BY 1
-"""
+# Every report reads three small result sets, then adds up in Python.
+_ROWS_SQL = """SELECT day, source, task, tier, model, outcome, draft, SUM(n), SUM(firsts), SUM(seconds),
+    SUM(input), SUM(output), SUM(cw), SUM(cr), SUM(cost), SUM(cf) FROM {rows} GROUP BY 1, 2, 3, 4, 5, 6, 7"""
+_UNUSED_SQL = (
+    "SELECT day, source, task, tier, model, COUNT(*), SUM(cost), SUM(cf) FROM {d} GROUP BY 1, 2, 3, 4, 5"
+)
+_LATENCY_SQL = "SELECT tier, ms, SUM(n) FROM {lat} GROUP BY 1, 2 ORDER BY 1, 2"
+_COLUMN = {"day": 0, "source": 1, "task": 2, "tier": 3, "model": 4}
 
 
-def _groups(db: sqlite3.Connection, by: str, src: Sources) -> list[dict[str, Any]]:
-    drafts = {
-        k: (n, c, cf)
-        for k, n, c, cf in db.execute(
-            f"SELECT {by}, COUNT(*), SUM(cost), SUM(cf) FROM {src.unused_drafts} GROUP BY 1", src.args
-        )
-    }
-    hist: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    if by == "tier":
-        for key, ms, n in db.execute(
-            f"SELECT tier, ms, SUM(n) FROM {src.latency} GROUP BY 1, 2 ORDER BY 1, 2", src.args
-        ):
-            hist[key].append((_middle(ms) if src.bucketed else ms, n))
+@dataclass(frozen=True)
+class Facts:
+    rows: list[tuple[Any, ...]]  # _ROWS_SQL's columns
+    unused: list[tuple[Any, ...]]  # unused drafts: day, source, task, tier, model, count, cost, cf
+    latency: dict[str, list[tuple[int, int]]]  # tier -> sorted (ms, count)
+
+
+def _facts(db: sqlite3.Connection, src: Sources) -> Facts:
+    latency: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for tier, ms, n in db.execute(_LATENCY_SQL.format(lat=src.latency), src.args):
+        latency[tier].append((_middle(ms) if src.bucketed else ms, n))
+    return Facts(
+        db.execute(_ROWS_SQL.format(rows=src.rows), src.args).fetchall(),
+        db.execute(_UNUSED_SQL.format(d=src.unused_drafts), src.args).fetchall(),
+        latency,
+    )
+
+
+_FIELDS = (
+    "calls",
+    "refused",
+    "input_tokens",
+    "output_tokens",
+    "cache_write_tokens",
+    "cache_read_tokens",
+    "cost_micros",
+    "baseline_micros",
+    "delivered_micros",
+)
+
+
+def _groups(facts: Facts, by: str) -> list[dict[str, Any]]:
+    col = _COLUMN[by]
+    sums: dict[str, dict[str, int]] = {}
+    for r in facts.rows:
+        outcome, n, cost = r[5], r[7], r[14]
+        g = sums.setdefault(r[col], dict.fromkeys(_FIELDS, 0))
+        g["refused" if outcome == "budget_refused" else "calls"] += n
+        g["input_tokens"] += r[10]
+        g["output_tokens"] += r[11]
+        g["cache_write_tokens"] += r[12]
+        g["cache_read_tokens"] += r[13]
+        g["cost_micros"] += cost
+        if outcome == "ok":
+            g["baseline_micros"] += r[15]
+            g["delivered_micros"] += cost
+    for d in facts.unused:  # unused drafts: cost, but no baseline and nothing delivered
+        g = sums.setdefault(d[col], dict.fromkeys(_FIELDS, 0))
+        g["baseline_micros"] -= d[7]
+        g["delivered_micros"] -= d[6]
+    calls_all = sum(g["calls"] for g in sums.values()) or 1
+    cost_all = sum(g["cost_micros"] for g in sums.values()) or 1
     out = []
-    for key, calls, refused, n_in, n_out, cw, cr, cost, cf_ok, cost_ok in db.execute(
-        _GROUP_SQL.format(g=by, rows=src.rows), src.args
-    ):
-        _, waste, waste_cf = drafts.get(key, (0, 0, 0))
-        baseline = (cf_ok or 0) - waste_cf
-        delivered = (cost_ok or 0) - waste
+    for key, g in sums.items():
+        delivered = g.pop("delivered_micros")
+        hist = facts.latency.get(key, []) if by == "tier" else []
         out.append(
             {
                 "key": key,
-                "calls": calls or 0,
-                "refused": refused or 0,
-                "input_tokens": n_in or 0,
-                "output_tokens": n_out or 0,
-                "cache_write_tokens": cw or 0,
-                "cache_read_tokens": cr or 0,
-                "cost_micros": cost or 0,
-                "baseline_micros": baseline,
-                "savings_gross_micros": baseline - delivered,
-                "savings_net_micros": baseline - (cost or 0),
-                "latency_p50_ms": _percentile(hist[key], 0.50) if by == "tier" else None,
-                "latency_p95_ms": _percentile(hist[key], 0.95) if by == "tier" else None,
+                **g,
+                "savings_gross_micros": g["baseline_micros"] - delivered,
+                "savings_net_micros": g["baseline_micros"] - g["cost_micros"],
+                "latency_p50_ms": _percentile(hist, 0.50) if by == "tier" else None,
+                "latency_p95_ms": _percentile(hist, 0.95) if by == "tier" else None,
+                "call_share": round(g["calls"] / calls_all, 4),
+                "cost_share": round(g["cost_micros"] / cost_all, 4),
             }
         )
-    calls_all = sum(r["calls"] for r in out) or 1
-    cost_all = sum(r["cost_micros"] for r in out) or 1
-    for r in out:
-        r["call_share"] = round(r["calls"] / calls_all, 4)
-        r["cost_share"] = round(r["cost_micros"] / cost_all, 4)
     if by == "tier":
         out.sort(key=lambda r: _tier_key(r["key"]))
     elif by == "day":
@@ -182,19 +209,17 @@ def _groups(db: sqlite3.Connection, by: str, src: Sources) -> list[dict[str, Any
     return out
 
 
-def _escalation(db: sqlite3.Connection, src: Sources) -> dict[str, Any]:
-    tasks = []
-    sql = f"SELECT task, SUM(firsts), SUM(seconds) FROM {src.rows} GROUP BY task"
-    for task, requests, escalated in db.execute(sql, src.args):
-        if requests:
-            tasks.append(
-                {
-                    "task": task,
-                    "requests": requests,
-                    "escalated": escalated or 0,
-                    "rate": round((escalated or 0) / requests, 4),
-                }
-            )
+def _escalation(facts: Facts) -> dict[str, Any]:
+    counts: dict[str, list[int]] = {}
+    for r in facts.rows:
+        c = counts.setdefault(r[2], [0, 0])
+        c[0] += r[8]
+        c[1] += r[9]
+    tasks = [
+        {"task": task, "requests": req, "escalated": esc, "rate": round(esc / req, 4)}
+        for task, (req, esc) in counts.items()
+        if req
+    ]
     tasks.sort(key=lambda t: (-t["rate"], -t["escalated"], t["task"]))
     requests = sum(t["requests"] for t in tasks)
     escalated = sum(t["escalated"] for t in tasks)
@@ -210,31 +235,28 @@ def _escalation(db: sqlite3.Connection, src: Sources) -> dict[str, Any]:
     }
 
 
-def _cache(db: sqlite3.Connection, src: Sources) -> dict[str, Any]:
-    hits, drafts, draft_cost = db.execute(
-        f"""SELECT SUM(CASE WHEN outcome = 'cache_hit' THEN n ELSE 0 END),
-                   SUM(CASE WHEN draft AND outcome = 'ok' THEN n ELSE 0 END),
-                   SUM(CASE WHEN draft AND outcome = 'ok' THEN cost ELSE 0 END)
-            FROM {src.rows}""",
-        src.args,
-    ).fetchone()
-    unused, waste = db.execute(f"SELECT COUNT(*), SUM(cost) FROM {src.unused_drafts}", src.args).fetchone()
+def _cache(facts: Facts) -> dict[str, Any]:
+    hits = sum(r[7] for r in facts.rows if r[5] == "cache_hit")
+    drafts = [r for r in facts.rows if r[6] and r[5] == "ok"]
+    n_drafts = sum(r[7] for r in drafts)
+    unused = sum(d[5] for d in facts.unused)
     return {
-        "hits": hits or 0,
+        "hits": hits,
         "precompute": {
-            "drafts": drafts or 0,
-            "used": (drafts or 0) - (unused or 0),
-            "unused": unused or 0,
-            "cost_micros": draft_cost or 0,
-            "waste_micros": waste or 0,
+            "drafts": n_drafts,
+            "used": n_drafts - unused,
+            "unused": unused,
+            "cost_micros": sum(r[14] for r in drafts),
+            "waste_micros": sum(d[6] for d in facts.unused),
         },
     }
 
 
-def _days(db: sqlite3.Connection, scope: Scope, src: Sources) -> list[dict[str, Any]]:
+def _days(facts: Facts, scope: Scope) -> list[dict[str, Any]]:
     days: dict[str, dict[str, int]] = {}
-    for day, tier, cost in db.execute(f"SELECT day, tier, SUM(cost) FROM {src.rows} GROUP BY 1, 2", src.args):
-        days.setdefault(day, {})[tier] = cost or 0
+    for r in facts.rows:
+        tiers = days.setdefault(r[0], {})
+        tiers[r[3]] = tiers.get(r[3], 0) + r[14]
     out, day = [], scope.since
     while day <= scope.until:
         tiers = days.get(day.isoformat(), {})
@@ -295,9 +317,9 @@ def spend_report(
     """The whole spend report as plain data (the stable `--json` shape)."""
     if by not in GROUPS:
         raise ValueError(f"unknown grouping {by!r}")
-    src = scope.sources()
-    tiers = _groups(db, "tier", src)
-    groups = tiers if by == "tier" else _groups(db, by, src)
+    facts = _facts(db, scope.sources())
+    tiers = _groups(facts, "tier")
+    groups = tiers if by == "tier" else _groups(facts, by)
     keys = (
         "calls",
         "refused",
@@ -311,7 +333,7 @@ def spend_report(
         "savings_net_micros",
     )
     totals = {k: _sum(tiers, k) for k in keys}
-    cache = _cache(db, src)
+    cache = _cache(facts)
     # gross - net = cost of everything not delivered: failed attempts plus unused drafts.
     totals["failed_attempts_micros"] = (
         totals["savings_gross_micros"] - totals["savings_net_micros"] - cache["precompute"]["waste_micros"]
@@ -329,8 +351,8 @@ def spend_report(
         "totals": totals,
         "tiers": tiers,
         "groups": groups,
-        "days": _days(db, scope, src),
-        "escalation": _escalation(db, src),
+        "days": _days(facts, scope),
+        "escalation": _escalation(facts),
         "cache": cache,
         "budget": budget,
     }

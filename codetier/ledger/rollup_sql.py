@@ -108,7 +108,7 @@ def m004(db: sqlite3.Connection) -> None:
         """
         CREATE TABLE spend_latency (
             day TEXT NOT NULL, repo TEXT NOT NULL, tier TEXT NOT NULL, ms INTEGER NOT NULL, n INTEGER NOT NULL,
-            PRIMARY KEY (day, repo, tier, ms)
+            PRIMARY KEY (repo, day, tier, ms)
         ) WITHOUT ROWID
         """
     )

@@ -162,7 +162,7 @@ CREATE INDEX spend_drafts_key ON spend_drafts (cache_key)
 CREATE INDEX spend_drafts_unused ON spend_drafts (day) WHERE used = 0
 CREATE TABLE spend_latency (
             day TEXT NOT NULL, repo TEXT NOT NULL, tier TEXT NOT NULL, ms INTEGER NOT NULL, n INTEGER NOT NULL,
-            PRIMARY KEY (day, repo, tier, ms)
+            PRIMARY KEY (repo, day, tier, ms)
         ) WITHOUT ROWID
         
 CREATE TABLE spend_rollup (
