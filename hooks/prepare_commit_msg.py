@@ -18,18 +18,36 @@ if TYPE_CHECKING:
     from codetier.config import Config
 
 UNCHANGED = "left the message as it was"
+# How long the hook waits for a running daemon to draft a change it has not
+# drafted yet: the fast link and its fallback, at the hooks' default timeout.
+DAEMON_WAIT_S = 20.0
 
 
-def draft_from_daemon(root: Path, msg_file: Path) -> str | None:
-    """The daemon's precomputed draft for this staged diff, or None.
+def draft_from_daemon(root: Path) -> str | None:
+    """The daemon's draft for this staged diff, or None.
 
-    The fast path goes here (issue 5): ask the per-user socket for the draft
-    cached under the staged diff's hash, with a short timeout. None means
-    "work it out in-process", which is always correct, only slower.
+    A running daemon answers from its cache at once, or drafts now with its
+    warm client (waiting for a draft already in flight). None means "work it
+    out in-process", which is always correct, only slower.
     """
     from codetier.daemon import client  # socket + json only
 
-    return client.draft(str(root))
+    return client.draft(str(root), wait=DAEMON_WAIT_S)
+
+
+def fast_path(msg_file: Path) -> bool:
+    """Write the daemon's draft before importing anything heavy; False when
+    the in-process path must decide (a message already there, no daemon, a
+    miss). Git runs hooks at the top of the work tree, so cwd is the repo."""
+    from codetier import msgfile
+
+    if msgfile.has_message(msg_file):
+        return False
+    message = draft_from_daemon(Path.cwd())
+    if message is None:
+        return False
+    msgfile.write_message(msg_file, message)
+    return True
 
 
 def _comment_char(root: Path) -> str:
@@ -42,21 +60,19 @@ def _comment_char(root: Path) -> str:
 def fill(root: Path, cfg: Config, msg_file: Path) -> int:
     from codetier_hooks._guard import Degraded, hook_registry, say
 
+    from codetier import msgfile
     from codetier.chores import commit_message as cm
 
-    if cm.has_message(msg_file, _comment_char(root)):
+    if msgfile.has_message(msg_file, _comment_char(root)):
         return 0  # something (a -t template, another hook) already wrote one
-    message, note = draft_from_daemon(root, msg_file), ""
-    if message is None:
-        try:
-            composed = cm.compose(root, cfg, hook_registry(cfg), source="hook")
-        except cm.NothingStaged:
-            say(f"nothing staged; {UNCHANGED}")
-            return 0
-        message, note = composed.message, composed.note
-    cm.write_message(msg_file, message)
-    if note:
-        raise Degraded(note)
+    try:
+        composed = cm.compose(root, cfg, hook_registry(cfg), source="hook")
+    except cm.NothingStaged:
+        say(f"nothing staged; {UNCHANGED}")
+        return 0
+    msgfile.write_message(msg_file, composed.message)
+    if composed.note:
+        raise Degraded(composed.note)
     return 0
 
 
@@ -73,6 +89,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     source = args[1] if len(args) > 1 else os.environ.get("PRE_COMMIT_COMMIT_MSG_SOURCE", "")
     if source:  # message (-m/-F), template, merge, squash or commit (--amend/-c): git has one
         return 0
+    try:
+        if fast_path(msg_file):
+            return 0
+    except Exception:  # the daemon path is an optimisation: never let it fail a commit
+        pass
     return _guard.guarded(UNCHANGED, lambda root, cfg: fill(root, cfg, msg_file))
 
 

@@ -10,7 +10,7 @@ from conftest import git
 from hooks_support import write
 from stub_api import Fault, Reply, StubAPI
 
-from codetier import config, registry
+from codetier import config, msgfile, registry
 from codetier.chores import commit_message as cm
 from codetier.diffs import FileDiff
 
@@ -161,10 +161,10 @@ def test_a_spent_budget_falls_back_to_the_offline_draft(
 def test_write_message_keeps_gits_comment_lines(tmp_path: Path) -> None:
     msg = tmp_path / "COMMIT_EDITMSG"
     msg.write_text("\n# Please enter the commit message.\n# On branch main\n")
-    assert not cm.has_message(msg)
-    cm.write_message(msg, "Add parser\n\nBody.")
+    assert not msgfile.has_message(msg)
+    msgfile.write_message(msg, "Add parser\n\nBody.")
     assert msg.read_text() == "Add parser\n\nBody.\n\n# Please enter the commit message.\n# On branch main\n"
-    assert cm.has_message(msg)
+    assert msgfile.has_message(msg)
 
 
 def test_has_message_ignores_the_verbose_diff_below_the_scissors(tmp_path: Path) -> None:
@@ -172,8 +172,8 @@ def test_has_message_ignores_the_verbose_diff_below_the_scissors(tmp_path: Path)
     msg.write_text(
         "\n# Please enter\n# ------------------------ >8 ------------------------\ndiff --git a/x b/x\n"
     )
-    assert not cm.has_message(msg)
-    assert cm.has_message(msg.with_name("missing")) is False
+    assert not msgfile.has_message(msg)
+    assert msgfile.has_message(msg.with_name("missing")) is False
 
 
 # --- what the model sees (golden) and the CLI ------------------------------

@@ -96,12 +96,27 @@ def test_a_draft_never_used_counts_as_waste(stub: StubAPI, daemon: DaemonProcess
 
 def test_first_use_registers_the_repo(stub: StubAPI, daemon: DaemonProcess, hooked: Path) -> None:
     stage(hooked)
-    assert commit(hooked) == SUBJECT  # no draft yet: in-process, and the repo is now watched
+    # No draft yet: the hook waits while the warm daemon drafts it, and the repo is now watched.
+    assert commit(hooked) == SUBJECT
     assert client.call("status")["repos"] == [str(hooked.resolve())]
     stage(hooked, "two.py", "y = 2\n")
-    wait_for(drafted, what="a draft for the second change")
-    # The change the hook handled in-process was not drafted a second time.
-    assert [(r[1], r[2]) for r in rows()] == [("hook", "ok"), ("daemon", "ok")]
+    wait_for(lambda: drafted(2), what="a draft for the second change")
+    # The change the hook asked for was drafted once, by the daemon, not again in-process.
+    assert [(r[1], r[2]) for r in rows()] == [("daemon", "ok"), ("hook", "cache_hit"), ("daemon", "ok")]
+
+
+def test_hook_runs_in_process_when_the_daemon_cannot_draft(
+    stub: StubAPI, daemon: DaemonProcess, hooked: Path
+) -> None:
+    stub.script(Fault(500), times=None)
+    stage(hooked)
+    # Every model fails in the daemon, so it caches nothing; the hook still commits, in-process.
+    message = commit(hooked)
+    assert message and message != SUBJECT
+    sources = [(r[1], r[2]) for r in rows()]
+    assert ("daemon", "provider_error") in sources
+    assert sources[-1] == ("hook", "ok")
+    assert ("hook", "cache_hit") not in sources
 
 
 def test_after_kill_9_the_hook_runs_in_process(stub: StubAPI, daemon: DaemonProcess, hooked: Path) -> None:

@@ -37,7 +37,6 @@ PREAMBLE = re.compile(
 # Words that look like file names: a stem, a dot, and an extension starting with a letter.
 FILE_WORD = re.compile(r"(?<![\w/.\-])((?:[\w\-]+/)*[\w\-]+\.[A-Za-z][A-Za-z0-9]{0,7})(?![\w/])")
 QUOTES = "\"'`\u201c\u201d\u2018\u2019"
-SCISSORS = re.compile(r" -+ >8 -+$")
 # One string is easier to scan than a 60-line list.
 KNOWN_EXTENSIONS = frozenset(
     (  # noqa: SIM905
@@ -256,26 +255,6 @@ def compose(
     ectx = engine.Context(source=source, repo=str(root))
     result = engine.run(job_for(ctx, reg, diff_budget(cfg)), route_for(reg), reg, ectx)
     return Composed(str(result.value), result, degraded_note(result))
-
-
-def write_message(path: Path, message: str) -> None:
-    """Put the message above git's comment lines (and its scissors), keeping them."""
-    original = path.read_bytes().decode("utf-8", "surrogateescape") if path.exists() else ""
-    rest = original if original.startswith("\n") or not original else "\n" + original
-    path.write_bytes((message.rstrip("\n") + "\n" + rest).encode("utf-8", "surrogateescape"))
-
-
-def has_message(path: Path, comment: str = "#") -> bool:
-    """Whether the file already holds text that is not a comment."""
-    if not path.exists():
-        return False
-    text = path.read_bytes().decode("utf-8", "replace")
-    for line in text.splitlines():
-        if line.startswith(comment) and SCISSORS.search(line):
-            return False  # `commit -v`: below the scissors is git's diff
-        if line.strip() and not line.startswith(comment):
-            return True
-    return False
 
 
 def _job(req: Request, reg: Registry) -> Job:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from codetier import output
+from codetier import msgfile, output
 from codetier.chores import commit_message
 from codetier.cli.common import load
 from codetier.tools import git
@@ -29,7 +29,7 @@ def commit_msg(write: Path | None) -> None:
     cfg, reg = load(root)
     composed = commit_message.compose(root, cfg, reg, source="cli")
     if write is not None:
-        commit_message.write_message(write, composed.message)
+        msgfile.write_message(write, composed.message)
     else:
         output.echo(composed.message)
     if composed.note:

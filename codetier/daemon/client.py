@@ -147,11 +147,13 @@ def staged_hash(repo: str) -> str | None:
     return hashlib.sha256(head + b"\0" + diff).hexdigest()
 
 
-def draft(repo: str, timeout: float = HOOK_TIMEOUT) -> str | None:
-    """The hook's fast path: the daemon's cached draft for this repo's staged
-    change, or None (no daemon, no draft yet, any failure: run in-process).
-    A hit is recorded in the ledger by the daemon as `cache_hit` at $0. With
-    no daemon and `daemon.auto_start = true`, one is started for next time."""
+def draft(repo: str, timeout: float = HOOK_TIMEOUT, wait: float = 0.0) -> str | None:
+    """The hook's fast path: the daemon's draft for this repo's staged change,
+    or None (no daemon, no draft, any failure: run in-process). With `wait`,
+    a daemon that has no draft yet makes one now (or finishes the one in
+    flight) for up to that many seconds. A cached draft is recorded in the
+    ledger by the daemon as `cache_hit` at $0. With no daemon and
+    `daemon.auto_start = true`, one is started for next time."""
     if not os.path.exists(socket_path()):
         _auto_start(repo)
         return None
@@ -159,7 +161,8 @@ def draft(repo: str, timeout: float = HOOK_TIMEOUT) -> str | None:
     if digest is None:
         return None
     try:
-        result = call("draft", {"repo": repo, "staged": digest, "source": "hook"}, timeout=timeout)
+        params = {"repo": repo, "staged": digest, "source": "hook", "wait": wait}
+        result = call("draft", params, timeout=timeout + wait)
     except Unavailable:
         _auto_start(repo)
         return None

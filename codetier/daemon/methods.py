@@ -107,8 +107,14 @@ def methods(state: State, extra_status: Mapping[str, Any]) -> dict[str, Handler]
         repo = repos.toplevel(param(params, "repo", str))
         staged = param(params, "staged", str)
         source = param(params, "source", str, "hook")
+        wait = float(param(params, "wait", (int, float), 0))
         state.watch(repo, seen=staged)  # a repo registers on first use
         found = state.precompute.lookup(repo, staged)
+        if found is None and wait > 0 and state.precompute.enabled(repo):
+            # Someone is waiting at `git commit`: draft now with the warm client.
+            state.precompute.ensure(repo, staged)
+            state.precompute.wait(repo, staged, wait)
+            found = state.precompute.lookup(repo, staged)
         if found is None:
             return {"message": None}
         k, hit = found

@@ -57,6 +57,7 @@ Drafter = Callable[[Path, config.Config, registry.Registry, engine.Context, Call
 @dataclass
 class _Repo:
     wanted: str | None = None  # the newest staged hash not yet drafted
+    current: str | None = None  # the staged hash being drafted now
     generation: int = 0
     running: bool = False
 
@@ -87,6 +88,7 @@ class Precomputer:
         while True:
             with self._cond:
                 staged, state.wanted = state.wanted, None
+                state.current = staged
                 if staged is None:
                     state.running = False
                     self._cond.notify_all()
@@ -100,6 +102,9 @@ class Precomputer:
                 log.warning("draft for %s failed: %s", repo, e)
             except Exception:
                 log.exception("draft for %s crashed", repo)
+            with self._cond:
+                state.current = None
+                self._cond.notify_all()
 
     def _draft(self, repo: str, staged: str, cancelled: Callable[[], bool]) -> None:
         cfg = repos.load_config(repo)
@@ -125,6 +130,27 @@ class Precomputer:
             self.cache.put(k, Draft(message, row, repo))
             self.drafted += 1
             log.info("drafted a commit message for %s", repo)
+
+    def ensure(self, repo: str, staged: str) -> None:
+        """Draft this staged change unless it is already being drafted or queued."""
+        with self._cond:
+            state = self._repos.get(repo)
+            if state is not None and staged in (state.current, state.wanted):
+                return
+        self.submit(repo, staged)
+
+    def wait(self, repo: str, staged: str, timeout: float) -> None:
+        """Block until this staged change is no longer queued or being drafted."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                state = self._repos.get(repo)
+                if state is None or staged not in (state.current, state.wanted):
+                    return
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                self._cond.wait(left)
 
     def lookup(self, repo: str, staged: str) -> tuple[str, Draft] | None:
         cfg = repos.load_config(repo)

@@ -95,7 +95,7 @@ def encode(message: Any) -> bytes:
     return json.dumps(message, separators=(",", ":"), default=str).encode() + b"\n"
 
 
-def param(params: Mapping[str, Any], name: str, kind: type, default: Any = ...) -> Any:
+def param(params: Mapping[str, Any], name: str, kind: type | tuple[type, ...], default: Any = ...) -> Any:
     """A named parameter of the expected type, or an INVALID_PARAMS error naming it."""
     if name not in params:
         if default is ...:
@@ -103,5 +103,7 @@ def param(params: Mapping[str, Any], name: str, kind: type, default: Any = ...) 
         return default
     value = params[name]
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise RpcFailure(INVALID_PARAMS, f"parameter {name!r}: expected {kind.__name__}, got {value!r}")
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        expected = " or ".join(k.__name__ for k in kinds)
+        raise RpcFailure(INVALID_PARAMS, f"parameter {name!r}: expected {expected}, got {value!r}")
     return value
