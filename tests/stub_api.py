@@ -173,9 +173,7 @@ class StubAPI:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.05,), daemon=True
-        )
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
         return self
 
@@ -295,9 +293,7 @@ class StubAPI:
             if resp.should_retry is not None:
                 extra["x-should-retry"] = str(resp.should_retry).lower()
             err = {"type": etype, "message": resp.message}
-            self._send(
-                h, resp.status, {"type": "error", "error": err, "request_id": rid}, rid, extra
-            )
+            self._send(h, resp.status, {"type": "error", "error": err, "request_id": rid}, rid, extra)
         elif isinstance(resp, Reply):
             if resp.delay:
                 self._stopping.wait(resp.delay)

@@ -32,7 +32,9 @@ def test_precedence_and_provenance(tmp_path: Path) -> None:
 
 def test_flags_beat_everything(tmp_path: Path) -> None:
     (tmp_path / ".codetier.toml").write_text("[budget]\ndaily_usd = 2.0\n")
-    cfg = config.load(tmp_path, environ={"CODETIER_BUDGET__DAILY_USD": "3"}, flags={"budget": {"daily_usd": 4}})
+    cfg = config.load(
+        tmp_path, environ={"CODETIER_BUDGET__DAILY_USD": "3"}, flags={"budget": {"daily_usd": 4}}
+    )
     assert (cfg.get("budget.daily_usd"), cfg.origin["budget.daily_usd"]) == (4, "flags")
 
 
@@ -53,9 +55,21 @@ def test_a_price_row_overrides_by_model_and_date(tmp_path: Path) -> None:
     ("toml", "key", "expected"),
     [
         ("[budget\n", "(file)", "invalid TOML"),
-        ("[tasks.comit_message]\nmax_tokens = 5\n", "tasks.comit_message", "unknown task type 'comit_message'"),
-        ('[tasks.commit_message]\ntier = "cheap"\n', "tasks.commit_message.tier", "expected one of tool, fast"),
-        ('[tasks.commit_message]\nfallbacks = ["premium"]\n', "tasks.commit_message.fallbacks", "got 'premium'"),
+        (
+            "[tasks.comit_message]\nmax_tokens = 5\n",
+            "tasks.comit_message",
+            "unknown task type 'comit_message'",
+        ),
+        (
+            '[tasks.commit_message]\ntier = "cheap"\n',
+            "tasks.commit_message.tier",
+            "expected one of tool, fast",
+        ),
+        (
+            '[tasks.commit_message]\nfallbacks = ["premium"]\n',
+            "tasks.commit_message.fallbacks",
+            "got 'premium'",
+        ),
         ("[budget]\ndaily_usd = -1\n", "budget.daily_usd", "expected a number >= 0, got -1"),
         ('[budget]\ndaily_usd = "lots"\n', "budget.daily_usd", "expected a number"),
         ('[tiers.fast]\nmodel = "claude-mystery-9"\n', "tiers.fast.model", "has no price"),
@@ -78,7 +92,10 @@ def test_config_check_exits_2_with_one_line(repo: Path, capsys: pytest.CaptureFi
     err = capsys.readouterr().err
     assert err.strip().count("\n") == 0
     assert "Traceback" not in err
-    assert ".codetier.toml: tasks.commit_message.tier: expected one of tool, fast, balanced, deep, got 'cheap'" in err
+    assert (
+        ".codetier.toml: tasks.commit_message.tier: expected one of tool, fast, balanced, deep, got 'cheap'"
+        in err
+    )
 
 
 def test_bad_env_value_names_the_environment(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -20,7 +20,11 @@ def reg(tmp_path_factory: pytest.TempPathFactory) -> registry.Registry:
         # 1M input at $4 + 1M output at $20
         ("claude-opus-5-5", Usage(input=1_000_000, output=1_000_000), 24_000_000),
         ("claude-sonnet-5-5", Usage(input=1_000, output=500), 2_000 + 5_000),
-        ("claude-sonnet-5-5", Usage(cache_write_5m=1_000, cache_write_1h=1_000, cache_read=10_000), 2_500 + 4_000 + 2_000),
+        (
+            "claude-sonnet-5-5",
+            Usage(cache_write_5m=1_000, cache_write_1h=1_000, cache_read=10_000),
+            2_500 + 4_000 + 2_000,
+        ),
         ("claude-haiku-5-5", Usage(input=100_000, output=1_000), 10_000 + 500),
         # past 100K prompt tokens (cache reads count) the whole request is billed at long rates
         ("claude-haiku-5-5", Usage(input=90_000, cache_read=20_000, output=1_000), 45_000 + 1_000 + 2_500),

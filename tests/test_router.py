@@ -82,7 +82,7 @@ def test_files_across_many_modules_lift(reg: registry.Registry, tmp_path: Path) 
 
 
 def test_context_past_window_picks_larger_link(tmp_path: Path) -> None:
-    reg = reg_for(tmp_path, '[models.claude-sonnet-5-5]\nwindow = 1000\nmax_output = 100\neffort = true\n')
+    reg = reg_for(tmp_path, "[models.claude-sonnet-5-5]\nwindow = 1000\nmax_output = 100\neffort = true\n")
     big = tmp_path / "big.py"
     big.write_text("x = 1\n" * 1000)
     r = router.route("explain this", reg, files=[big])

@@ -163,9 +163,7 @@ def test_hang_times_out_without_blocking(stub: StubAPI) -> None:
     assert time.monotonic() - t0 < 3
 
 
-def test_malformed_json_raises_json_decode_error(
-    stub: StubAPI, client: anthropic.Anthropic
-) -> None:
+def test_malformed_json_raises_json_decode_error(stub: StubAPI, client: anthropic.Anthropic) -> None:
     stub.script(Malformed())
     with pytest.raises(json.JSONDecodeError):  # the SDK does not wrap it
         _create(client)
