@@ -20,7 +20,7 @@ def roots(environ: Mapping[str, str] | None = None) -> list[Path]:
         home = Path(env.get("HOME") or Path.home())
         config = Path(env.get("XDG_CONFIG_HOME") or home / ".config")
         dirs = [config / "claude", home / ".claude"]
-    out = []
+    out: list[Path] = []
     for d in dirs:
         projects = d if d.name == "projects" else d / "projects"
         if projects.is_dir() and projects.resolve() not in {p.resolve() for p in out}:

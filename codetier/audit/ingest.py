@@ -237,7 +237,7 @@ class Rollup:
         sums = self.usage.setdefault(key, [0] * 7)
         values = (1, row[7], row[8], int(row[9]) + int(row[10]), row[11], row[12], row[15])  # type: ignore[call-overload]
         for i, v in enumerate(values):
-            sums[i] += int(v)  # type: ignore[call-overload]
+            sums[i] += int(v)
 
     def add_prompt(self, row: tuple[object, ...]) -> None:
         key = (str(row[2]), str(row[5]), str(row[6]))

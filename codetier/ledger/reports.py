@@ -55,20 +55,23 @@ class Scope:
     def sources(self) -> Sources:
         """Day-range reports read the rollups; a session's time window reads the rows."""
         if self.ts_from is None and self.session is None:
-            w, args = "day BETWEEN ? AND ?", [self.since.isoformat(), self.until.isoformat()]
-            if self.repo is not None:
-                w += " AND repo = ?"
-                args.append(self.repo)
-            every = "day BETWEEN ? AND ? AND repo = '*'" if self.repo is None else w
+            # Rollup rows are counted under their repo and under '*' (every repo).
+            args = {
+                "repo": self.repo or "*",
+                "since": self.since.isoformat(),
+                "until": self.until.isoformat(),
+            }
+            w = "repo = :repo AND day BETWEEN :since AND :until"
+            drafts = "used = 0 AND day BETWEEN :since AND :until AND (:repo = '*' OR repo = :repo)"
             return Sources(
                 f"(SELECT * FROM spend_rollup WHERE {w})",
-                f"(SELECT tier, ms, n FROM spend_latency WHERE {every})",
-                f"(SELECT * FROM spend_drafts WHERE used = 0 AND {w})",
+                f"(SELECT tier, ms, n FROM spend_latency WHERE {w})",
+                f"(SELECT * FROM spend_drafts WHERE {drafts})",
                 args,
                 bucketed=True,
             )
-        w, args = self.where()
-        return Sources(_RAW_ROWS.format(w=w), _RAW_LATENCY.format(w=w), _RAW_UNUSED.format(w=w), args)
+        raw, values = self.where()
+        return Sources(_RAW_ROWS.format(w=raw), _RAW_LATENCY.format(w=raw), _RAW_UNUSED.format(w=raw), values)
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,7 @@ class Sources:
     rows: str
     latency: str
     unused_drafts: str
-    args: list[Any]
+    args: list[Any] | dict[str, Any]
     bucketed: bool = False  # latency comes in rollup buckets (see ledger/rollup_sql.py)
 
 
@@ -184,7 +187,7 @@ def _groups(facts: Facts, by: str) -> list[dict[str, Any]]:
         g["delivered_micros"] -= d[6]
     calls_all = sum(g["calls"] for g in sums.values()) or 1
     cost_all = sum(g["cost_micros"] for g in sums.values()) or 1
-    out = []
+    out: list[dict[str, Any]] = []
     for key, g in sums.items():
         delivered = g.pop("delivered_micros")
         hist = facts.latency.get(key, []) if by == "tier" else []
@@ -215,7 +218,7 @@ def _escalation(facts: Facts) -> dict[str, Any]:
         c = counts.setdefault(r[2], [0, 0])
         c[0] += r[8]
         c[1] += r[9]
-    tasks = [
+    tasks: list[dict[str, Any]] = [
         {"task": task, "requests": req, "escalated": esc, "rate": round(esc / req, 4)}
         for task, (req, esc) in counts.items()
         if req
@@ -271,7 +274,7 @@ def spent_by_tier(db: sqlite3.Connection, day: dt.date) -> dict[str, int]:
     """Micro-dollars codetier spent per tier on a local calendar day (budgets read
     this; usage imported from Claude Code is not codetier's and does not count)."""
     sql = """SELECT tier, COALESCE(SUM(cost), 0) FROM spend_rollup
-             WHERE day = ? AND source != 'claude-code' GROUP BY tier"""
+             WHERE repo = '*' AND day = ? AND source != 'claude-code' GROUP BY tier"""
     return {tier: int(total) for tier, total in db.execute(sql, (day.isoformat(),))}
 
 

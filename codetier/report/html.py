@@ -55,7 +55,10 @@ def render(report: dict[str, Any]) -> str:
     p, tot = report["period"], report["totals"]
     groups = report["groups"]
     by = report["by"]
-    color = (lambda k: COLORS.get(str(k), OTHER)) if by == "tier" else (lambda k: OTHER)
+
+    def color(key: Any) -> str:
+        return COLORS.get(str(key), OTHER) if by == "tier" else OTHER
+
     summary = _section(
         "groups",
         f"Cost by {by}",
