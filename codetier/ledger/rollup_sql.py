@@ -130,6 +130,12 @@ _BACKFILL = [
 
 
 def m004(db: sqlite3.Connection) -> None:
+    # Rollups are derived data: a ledger that ran a draft of this migration
+    # (named m004_spend_rollups for a few hours) gets them rebuilt.
+    for trigger in ("insert", "delete", "update"):
+        db.execute(f"DROP TRIGGER IF EXISTS attempts_rollup_{trigger}")
+    for table in ("spend_rollup", "spend_latency", "spend_drafts", "audit_rollup", "audit_prompt_rollup"):
+        db.execute(f"DROP TABLE IF EXISTS {table}")
     for sql in _TABLES:
         db.execute(sql)
     db.execute(f"CREATE TRIGGER attempts_rollup_insert AFTER INSERT ON attempts BEGIN {_add('NEW')} END")
