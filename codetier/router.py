@@ -57,6 +57,17 @@ def pick_task(text: str, reg: Registry) -> tuple[str, list[str], bool]:
     return best.task, [f"{best.task}: matched {said}"], True
 
 
+def describe(r: Route) -> dict[str, object]:
+    """The decision as plain data (for --json and the daemon)."""
+    return {
+        "task": r.task,
+        "tier": r.tier,
+        "chain": [{"tier": x.tier, "provider": x.provider, "model": x.model} for x in r.links],
+        "reasons": list(r.reasons),
+        "context_tokens": r.context_tokens,
+    }
+
+
 def links_for(chain: Sequence[str], reg: Registry) -> tuple[Link, ...]:
     out = []
     for name in chain:

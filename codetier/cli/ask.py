@@ -4,10 +4,11 @@ import click
 
 from codetier import chores, engine, output, router
 from codetier.cli.common import load, repo_root
-from codetier.cli.route import describe, files_of, show
+from codetier.cli.route import files_of, show
 from codetier.engine import Route
 from codetier.plan import PLANNED_TASKS
 from codetier.registry import Registry
+from codetier.router import describe
 
 
 def estimate_range(r: Route, reg: Registry, text_tokens: int) -> tuple[int, int]:

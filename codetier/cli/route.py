@@ -9,16 +9,6 @@ from codetier.cli.common import load, repo_root
 from codetier.engine import Route
 
 
-def describe(r: Route) -> dict[str, object]:
-    return {
-        "task": r.task,
-        "tier": r.tier,
-        "chain": [{"tier": x.tier, "provider": x.provider, "model": x.model} for x in r.links],
-        "reasons": list(r.reasons),
-        "context_tokens": r.context_tokens,
-    }
-
-
 def show(r: Route) -> None:
     chain = " → ".join(f"{x.tier}:{x.label}" for x in r.links)
     output.echo(f"task:   {r.task}")
@@ -49,6 +39,6 @@ def route(text: str, files: tuple[str, ...], as_json: bool) -> None:
     cfg, reg = load()
     r = router.route(text, reg, files=files_of(text, files, repo_root(cfg)))
     if as_json:
-        output.emit_json(describe(r))
+        output.emit_json(router.describe(r))
     else:
         show(r)

@@ -128,14 +128,13 @@ def methods(state: State, extra_status: Mapping[str, Any]) -> dict[str, Handler]
 
     def route(params: Mapping[str, Any]) -> dict[str, Any]:
         from codetier import router
-        from codetier.cli.route import describe
 
         cwd = Path(param(params, "cwd", str, os.getcwd()))
         text = param(params, "text", str)
         reg = registry.build(config.load(cwd))
         named = [*param(params, "files", list, []), *router.files_in_text(text, cwd)]
         files = tuple(dict.fromkeys((cwd / str(f)).resolve() for f in named))
-        return describe(router.route(text, reg, files=files))
+        return router.describe(router.route(text, reg, files=files))
 
     def run(params: Mapping[str, Any]) -> dict[str, Any]:
         from codetier import chores, engine, router
