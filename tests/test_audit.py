@@ -259,3 +259,16 @@ def test_fast_classifier_agrees_with_the_router(text: str) -> None:
     task = router.pick_task(text, reg)[0]
     assert Classifier(reg).task(text) == task
     assert Classifier(reg).route(text) == (task, router.route(text, reg).tier)
+
+
+def test_a_pool_of_processes_gives_the_same_report(
+    claude: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from codetier.audit import ingest
+
+    serial = audit(capsys)
+    monkeypatch.setenv("CODETIER_HOME", str(tmp_path / "other-home"))
+    monkeypatch.setattr(ingest, "PARALLEL_BYTES", 0)
+    pooled = audit(capsys)
+    assert pooled["daily"] == serial["daily"] and pooled["routing"] == serial["routing"]
+    assert pooled["scan"] == serial["scan"]
