@@ -249,6 +249,10 @@ def test_a_later_replay_of_an_old_message_adds_nothing(
         "refactor across modules",
         "hello there",
         "Rename Foo to Bar and update the docstring",
+        "write a commit message for the security fix",
+        "explain the production migration",
+        "delete the debug logging",
+        "format the production config",
     ],
 )
 def test_fast_classifier_agrees_with_the_router(text: str) -> None:

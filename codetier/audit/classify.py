@@ -4,8 +4,8 @@
 over 50,000 transcript prompts that is most of an audit. This gives the same
 answer (a test holds it to `pick_task` on a table of prompts): one compiled
 search per task says whether any of its triggers occurs, and only tasks that
-hit are counted trigger by trigger. The tier then comes from `router.route`
-with the task fixed, so risk words and the chain stay the router's.
+hit are counted trigger by trigger. The tier follows `router.route`: the
+task's first tier, lifted by a risk word (the same test holds it to `route`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 
 from codetier import router
-from codetier.errors import CodetierError
 from codetier.registry import Registry
 
 # Prompts longer than this are cut before routing: the rules read words, and
@@ -34,6 +33,7 @@ class Classifier:
             for task in reg.tasks.values()
             if task.triggers
         ]
+        self.risky = [re.compile(rf"(?<!\w){re.escape(w)}(?!\w)") for w in reg.risk_words]
 
     def task(self, text: str) -> str:
         """What `router.pick_task` would answer."""
@@ -50,10 +50,13 @@ class Classifier:
         return found[0][2]
 
     def route(self, text: str) -> tuple[str, str]:
-        """(task, tier) for a prompt, as `codetier route` would decide it offline."""
+        """(task, tier) for a prompt, as `router.route` decides it offline with no
+        files named: the task's first tier, lifted one model tier by a risk word."""
         text = text[:MAX_CHARS]
         task = self.task(text)
-        try:
-            return task, router.route(text, self.reg, task=task).tier
-        except CodetierError:
-            return task, "deep"
+        tier = self.reg.task(task).chain[0]
+        if tier in router.MODEL_TIERS and tier != "deep":
+            lower = text.lower()
+            if any(p.search(lower) for p in self.risky):
+                tier = router.MODEL_TIERS[router.MODEL_TIERS.index(tier) + 1]
+        return task, tier

@@ -110,6 +110,7 @@ class Reader:
 
     def __init__(self, reg: Registry) -> None:
         self.reg, self.prices, self.classifier = reg, Prices(reg), Classifier(reg)
+        self.days: dict[int, str] = {}
 
     def __call__(self, job: FileJob) -> FileResult:
         task, tier = job.task, job.tier
@@ -118,7 +119,10 @@ class Reader:
         progress = parse.Progress(job.offset)
         last, repeats = None, 0
         for entry in parse.read(job.path, progress):
-            day = entry.ts.astimezone().date().isoformat()
+            minute = int(entry.ts.timestamp()) // 60
+            day = self.days.get(minute)
+            if day is None:  # the local date, worked out once per minute of timestamps
+                day = self.days[minute] = entry.ts.astimezone().date().isoformat()
             ts = entry.ts.isoformat()
             if isinstance(entry, parse.Prompt):
                 task, tier = self.classifier.route(entry.text)
