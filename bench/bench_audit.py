@@ -115,6 +115,11 @@ def main() -> int:
     size = sum(f.stat().st_size for f in (a.dir / "projects").rglob("*.jsonl"))
     home = tempfile.mkdtemp(prefix="audit-bench-")
     env = {**os.environ, "TZ": "UTC", "CLAUDE_CONFIG_DIR": str(a.dir), "CODETIER_HOME": home}
+    # As installed: with bytecode caches (kept out of the tree), not recompiling every run.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.setdefault("PYTHONPYCACHEPREFIX", str(Path(tempfile.gettempdir()) / "codetier-bench-pycache"))
+    warm = "import codetier.cli, codetier.cli.audit, codetier.audit.ingest, codetier.audit.report"
+    subprocess.run([sys.executable, "-c", warm], env=env, check=True)
     cc_cmd = [a.ccusage, "daily", "--json", "--offline", "--breakdown"]
     ct_cmd = [str(Path(sys.executable).with_name("codetier")), "audit", "--json"]
     print(f"transcripts: {size / 1e6:.0f} MB in {a.dir}; {os.cpu_count()} cores")

@@ -16,6 +16,7 @@ import sqlite3
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -40,6 +41,9 @@ def main() -> int:
     db.close()
     exe = str(Path(sys.executable).with_name("codetier"))
     env = {**os.environ, "CODETIER_HOME": a.home}
+    # As installed: with bytecode caches (kept out of the tree), not recompiling every run.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.setdefault("PYTHONPYCACHEPREFIX", str(Path(tempfile.gettempdir()) / "codetier-bench-pycache"))
     subprocess.run([exe, "spend"], env=env, capture_output=True, check=True)  # warm the page cache
     print(f"codetier spend over {rows:,} ledger rows, {a.runs} runs each (fresh process per run)")
     for label, args in CASES:

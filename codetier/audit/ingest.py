@@ -92,6 +92,7 @@ class FileJob:
     offset: int
     task: str | None  # the last prompt's routing, carried across runs
     tier: str | None
+    head: str | None = None  # the stored hash, when it already covers HEAD bytes
 
 
 @dataclass
@@ -189,14 +190,14 @@ def _jobs(db: sqlite3.Connection, paths: Sequence[Path], stats: Stats) -> list[F
             st = path.stat()
         except OSError:
             continue
-        offset, task, tier = 0, None, None
+        offset, task, tier, head = 0, None, None, None
         if str(path) in known:
             inode, size, offset, head, task, tier = known[str(path)]
             if st.st_size == size and inode == st.st_ino:
                 continue  # unchanged since the last run
             if inode != st.st_ino or st.st_size < offset or _head(path, offset) != head:
-                offset, task, tier = 0, None, None  # replaced or rewritten: read it again
-        jobs.append(FileJob(path, st.st_ino, offset, task, tier))
+                offset, task, tier, head = 0, None, None, None  # replaced or rewritten: read it again
+        jobs.append(FileJob(path, st.st_ino, offset, task, tier, head if offset >= HEAD else None))
     return jobs
 
 
@@ -282,7 +283,7 @@ def ingest(db: sqlite3.Connection, paths: Sequence[Path], reg: Registry) -> Stat
                     fresh.append(row)
             prompts = [row for row in r.prompts if row[0] not in seen_prompts]
             seen_prompts.update(str(row[0]) for row in prompts)
-            if not empty:
+            if not empty and (fresh or prompts):
                 old = _existing(db, "audit_usage", [str(row[0]) for row in fresh])
                 stats.duplicates += len(old)
                 fresh = [row for row in fresh if row[0] not in old]
@@ -310,7 +311,7 @@ def ingest(db: sqlite3.Connection, paths: Sequence[Path], reg: Registry) -> Stat
                     r.job.inode,
                     r.progress.offset,
                     r.progress.offset,
-                    _head(r.job.path, r.progress.offset),
+                    r.job.head or _head(r.job.path, r.progress.offset),
                     r.task,
                     r.tier,
                 ),
