@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -150,6 +151,16 @@ class Fitted:
     warning: str = ""
 
 
+def prepare(job: Job, link: Link, failures: Sequence[str], reg: Registry) -> tuple[Call, bool]:
+    """Build a link's call; a model call gets the SDK settings and is redacted."""
+    call = job.build(link, tuple(failures))
+    if link.model is None:
+        return call, job.redacted
+    call = dataclasses.replace(call, timeout=reg.timeout_s, max_retries=reg.max_retries)
+    call, found = _redacted(call)
+    return call, job.redacted or found
+
+
 def fit_budget(
     job: Job,
     first: Fitted,
@@ -175,18 +186,78 @@ def fit_budget(
         if tier is None or tier.model is None or name in tried:
             continue
         link = Link(name, tier.provider, tier.model)
-        call = dataclasses.replace(
-            job.build(link, tuple(failures)), timeout=reg.timeout_s, max_retries=reg.max_retries
-        )
-        call, found = _redacted(call)
+        call, redacted = prepare(job, link, failures, reg)
         n_in, estimate = estimate_micros(reg, call)
         try:
             check_budgets(reg, task_limit, estimate, total, tier=name, spent_tier=spent.get(name, 0))
         except BudgetRefused:
             continue
         warning = f"{refused.budget} budget reached: {first.link.tier} stepped down to {name} ({refused})"
-        return Fitted(link, call, first.redacted or job.redacted or found, n_in, estimate, None, warning)
+        return Fitted(link, call, redacted, n_in, estimate, None, warning)
     return dataclasses.replace(first, refused=refused)
+
+
+@dataclass
+class _Recorder:
+    """Writes one ledger row per attempt and keeps the attempts for the result."""
+
+    db: sqlite3.Connection
+    ctx: Context
+    job: Job
+    reg: Registry
+    attempts: list[Attempt] = field(default_factory=list)
+
+    def write(
+        self,
+        number: int,
+        fitted: Fitted,
+        started: dt.datetime,
+        outcome: str,
+        reason: str,
+        completion: Completion | None = None,
+        latency_ms: int = 0,
+    ) -> None:
+        link, reg = fitted.link, self.reg
+        usage = completion.usage if completion else pricing.Usage()
+        cost = (
+            pricing.cost_for(reg, completion.model or link.model, usage) if completion and link.model else 0
+        )
+        if link.model is None and completion is not None:
+            # Deterministic work: price what the deep model would have read and written.
+            usage_cf = pricing.Usage(input=fitted.n_in, output=tokens.estimate(completion.text))
+        else:
+            usage_cf = usage
+        ledger.record(
+            self.db,
+            ledger.Row(
+                ts=started,
+                source=self.ctx.source,
+                request_id=self.ctx.request_id,
+                attempt=number,
+                task=self.job.task,
+                tier=link.tier,
+                provider=link.provider,
+                model=(completion.model if completion and completion.model else link.model),
+                session=self.ctx.session,
+                repo=self.ctx.repo,
+                input_tokens=usage.input,
+                output_tokens=usage.output,
+                cache_write_5m_tokens=usage.cache_write_5m,
+                cache_write_1h_tokens=usage.cache_write_1h,
+                cache_read_tokens=usage.cache_read,
+                cost_micros=cost,
+                counterfactual_micros=pricing.counterfactual(reg, usage_cf) if completion else 0,
+                latency_ms=latency_ms,
+                outcome=outcome,
+                reason=reason or fitted.warning or None,
+                redacted=fitted.redacted,
+                provider_request_id=completion.request_id if completion else None,
+                prompt=fitted.call.prompt if reg.store_prompts else None,
+                phase=self.ctx.phase,
+                cache_key=self.ctx.cache_key,
+            ),
+        )
+        self.attempts.append(Attempt(link, outcome, reason, cost, latency_ms))
 
 
 def run(
@@ -202,119 +273,52 @@ def run(
     factories = registry_of_providers or providers.PROVIDERS
     task = reg.task(job.task)
     failures: list[str] = []
-    attempts: list[Attempt] = []
     warnings: list[str] = []
     no_key: NoKeyError | None = None
     db = ledger.connect()
+    rec = _Recorder(db, ctx, job, reg)
     try:
-        for number, link in enumerate(route.links, start=1):
-            call = job.build(link, tuple(failures))
-            redacted = job.redacted
-            if link.model is not None:
-                call = dataclasses.replace(call, timeout=reg.timeout_s, max_retries=reg.max_retries)
-                call, found = _redacted(call)
-                redacted = redacted or found
-            n_in, estimate = estimate_micros(reg, call)
+        for number, first in enumerate(route.links, start=1):
+            call, redacted = prepare(job, first, failures, reg)
+            fitted = Fitted(first, call, redacted, *estimate_micros(reg, call))
             started = ctx.now()
-            fitted = Fitted(link, call, redacted, n_in, estimate)
-            if link.model is not None:
+            if first.model is not None:
                 spent = spent_by_tier(db, started.astimezone().date())
-                tried = {a.link.tier for a in attempts if a.outcome != "budget_refused"}
+                tried = {a.link.tier for a in rec.attempts if a.outcome != "budget_refused"}
                 fitted = fit_budget(job, fitted, failures, reg, task.max_cost_micros, spent, tried)
                 if fitted.warning:
                     warnings.append(fitted.warning)
-                link, call, redacted, n_in = fitted.link, fitted.call, fitted.redacted, fitted.n_in
-            note = fitted.warning
-
-            def write(
-                outcome: str,
-                reason: str,
-                completion: Completion | None = None,
-                latency_ms: int = 0,
-                *,
-                link: Link = link,
-                call: Call = call,
-                n_in: int = n_in,
-                started: dt.datetime = started,
-                number: int = number,
-                redacted: bool = redacted,
-                note: str = note,
-            ) -> Attempt:
-                usage = completion.usage if completion else pricing.Usage()
-                cost = (
-                    pricing.cost_for(reg, completion.model or link.model, usage)
-                    if completion and link.model
-                    else 0
-                )
-                if link.model is None and completion is not None:
-                    # Deterministic work: price what the deep model would have read and written.
-                    usage_cf = pricing.Usage(input=n_in, output=tokens.estimate(completion.text))
-                else:
-                    usage_cf = usage
-                cf = pricing.counterfactual(reg, usage_cf) if completion else 0
-                ledger.record(
-                    db,
-                    ledger.Row(
-                        ts=started,
-                        source=ctx.source,
-                        request_id=ctx.request_id,
-                        attempt=number,
-                        task=job.task,
-                        tier=link.tier,
-                        provider=link.provider,
-                        model=(completion.model if completion and completion.model else link.model),
-                        session=ctx.session,
-                        repo=ctx.repo,
-                        input_tokens=usage.input,
-                        output_tokens=usage.output,
-                        cache_write_5m_tokens=usage.cache_write_5m,
-                        cache_write_1h_tokens=usage.cache_write_1h,
-                        cache_read_tokens=usage.cache_read,
-                        cost_micros=cost,
-                        counterfactual_micros=cf,
-                        latency_ms=latency_ms,
-                        outcome=outcome,
-                        reason=reason or note or None,
-                        redacted=redacted,
-                        provider_request_id=completion.request_id if completion else None,
-                        prompt=call.prompt if reg.store_prompts else None,
-                        phase=ctx.phase,
-                        cache_key=ctx.cache_key,
-                    ),
-                )
-                attempt = Attempt(link, outcome, reason, cost, latency_ms)
-                attempts.append(attempt)
-                return attempt
-
+            link = fitted.link
             if fitted.refused is not None:
-                write("budget_refused", str(fitted.refused))
+                rec.write(number, fitted, started, "budget_refused", str(fitted.refused))
                 failures.append(f"{link.label}: {fitted.refused}")
                 continue
-            provider = factories[link.provider]()
             t0 = time.perf_counter()
             try:
-                completion = provider.complete(call)
+                completion = factories[link.provider]().complete(fitted.call)
             except NoKeyError as e:
                 no_key = e
                 failures.append(f"{link.label}: no API key")
                 continue
             except ProviderError as e:
-                write("provider_error", str(e), latency_ms=_ms(t0))
+                rec.write(number, fitted, started, "provider_error", str(e), latency_ms=_ms(t0))
                 failures.append(f"{link.label}: {e}")
                 continue
             latency = _ms(t0)
             verdict = job.check(completion)
             if not verdict.ok:
-                write("check_failed", verdict.reason, completion, latency)
+                rec.write(number, fitted, started, "check_failed", verdict.reason, completion, latency)
                 failures.append(f"the previous answer was rejected: {verdict.reason}")
                 continue
-            write("ok", "", completion, latency)
-            return Result(ctx.request_id, completion, verdict.value, link, tuple(attempts), tuple(warnings))
+            rec.write(number, fitted, started, "ok", "", completion, latency)
+            return Result(
+                ctx.request_id, completion, verdict.value, link, tuple(rec.attempts), tuple(warnings)
+            )
     finally:
         db.close()
-    if no_key is not None and not attempts:
+    if no_key is not None and not rec.attempts:
         raise no_key  # nothing was tried: the only links needed a model
-    lines = [a.line() for a in attempts]
+    lines = [a.line() for a in rec.attempts]
     if no_key is not None:
         lines.append(str(no_key))
     raise AllAttemptsFailed(lines)
