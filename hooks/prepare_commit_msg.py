@@ -71,6 +71,8 @@ def fill(root: Path, cfg: Config, msg_file: Path) -> int:
         say(f"nothing staged; {UNCHANGED}")
         return 0
     msgfile.write_message(msg_file, composed.message)
+    for warning in composed.result.warnings:  # e.g. a budget step-down
+        say(f"warning: {warning}")
     if composed.note:
         raise Degraded(composed.note)
     return 0

@@ -190,6 +190,8 @@ async def execute(
         log(ls, f"codetier: {title} failed:\n{traceback.format_exc()}", types.MessageType.Error)
         progress.end("failed (see the codetier log)")
         return {"status": "error"}
+    for warning in outcome.result.warnings if outcome.result else ():  # e.g. a budget step-down
+        ls.window_show_message(types.ShowMessageParams(types.MessageType.Warning, f"codetier: {warning}"))
     try:
         applied = await apply(ls, title, outcome)
     except Exception:

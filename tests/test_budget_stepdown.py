@@ -85,3 +85,14 @@ def test_bad_budget_mode_names_file_and_key(repo: Path, capsys: pytest.CaptureFi
     assert main(["spend"]) == 2
     err = capsys.readouterr().err
     assert ".codetier.toml" in err and "budget.mode" in err and "step_down, stop" in err
+
+
+def test_ask_shows_the_step_down_warning(
+    stub: StubAPI, repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (repo / ".codetier.toml").write_text("[budget.tier_daily_usd]\nbalanced = 0.0001\n")
+    stub.script(Reply("short answer"), model="claude-haiku-5-5")
+    assert main(["ask", "explain how the router works"]) == 0
+    out = capsys.readouterr()
+    assert out.out == "short answer\n"
+    assert "codetier: warning: balanced-tier daily budget reached: balanced stepped down to fast" in out.err

@@ -202,6 +202,20 @@ async def test_budget_refusal_is_a_message(stub: StubAPI, repo: Path) -> None:
     assert {r["outcome"] for r in ledger_rows()} == {"budget_refused"}
 
 
+async def test_budget_step_down_is_a_warning(stub: StubAPI, repo: Path) -> None:
+    (repo / "calc.py").write_text(CALC)
+    stub.script(Reply("It adds."), model=HAIKU)
+    env = {"CODETIER_BUDGET__TIER_DAILY_USD__BALANCED": "0.0001"}
+    async with session(repo, env=env, options={"codetier": {"explain_in": "message"}}) as client:
+        uri = open_doc(client, repo / "calc.py")
+        await run_action(client, find(await actions(client, uri, cursor(4, 4)), "Explain"))
+        shown = await wait_for(lambda: len(client.messages) >= 2 and client.messages, what="two messages")
+    warning, answer = shown[0], shown[1]
+    assert warning.type == types.MessageType.Warning
+    assert "balanced stepped down to fast" in warning.message
+    assert answer.message == "It adds."
+
+
 async def test_cancel_stops_the_action_and_applies_nothing(stub: StubAPI, repo: Path) -> None:
     (repo / "calc.py").write_text(CALC)
     stub.script(Hang(30), model=HAIKU)

@@ -85,6 +85,8 @@ def ask(
     chore = chores.get(r.task)
     req = chores.Request(text=text, root=root, files=paths)
     result = engine.run(chore.job(req, reg), r, reg, ctx)
+    for warning in result.warnings:  # e.g. a budget step-down
+        output.err(f"codetier: warning: {warning}")
     shown = chore.finish(req, result)
     if as_json:
         output.emit_json(
