@@ -4,7 +4,9 @@
 over 50,000 transcript prompts that is most of an audit. This gives the same
 answer (a test holds it to `pick_task` on a table of prompts): one compiled
 search per task says whether any of its triggers occurs, and only tasks that
-hit are counted trigger by trigger. The tier follows `router.route`: the
+hit are counted trigger by trigger. For ASCII text a substring test on the
+lower-cased prompt rules a trigger out before any regex runs (re.I and
+str.lower agree on ASCII; other text takes the regex path). The tier follows `router.route`: the
 task's first tier, lifted by a risk word (the same test holds it to `route`).
 """
 
@@ -25,11 +27,17 @@ def _pattern(triggers: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.I)
 
 
+def _ascii(trigger: str) -> str:
+    """What the lower-cased text must contain for the trigger to match; "" (always
+    contained) for a non-ASCII trigger, which re.I may fold differently."""
+    return trigger.lower() if trigger.isascii() else ""
+
+
 class Classifier:
     def __init__(self, reg: Registry) -> None:
         self.reg = reg
         self.tasks = [
-            (task.name, _pattern(task.triggers), [(t, _pattern((t,))) for t in task.triggers])
+            (task.name, _pattern(task.triggers), [(t, _ascii(t), _pattern((t,))) for t in task.triggers])
             for task in reg.tasks.values()
             if task.triggers
         ]
@@ -38,9 +46,15 @@ class Classifier:
     def task(self, text: str) -> str:
         """What `router.pick_task` would answer."""
         found = []
+        lower = text.lower() if text.isascii() else None
         for name, any_of, each in self.tasks:
-            if any_of.search(text):
-                hits = [t for t, p in each if p.search(text)]
+            if lower is not None:
+                hits = [t for t, low, p in each if low in lower and p.search(text)]
+            elif any_of.search(text):
+                hits = [t for t, _, p in each if p.search(text)]
+            else:
+                continue
+            if hits:
                 found.append((len(hits), max(len(h) for h in hits), name))
         if not found:
             return router.AMBIGUOUS_TASK

@@ -19,7 +19,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from codetier import pricing
 from codetier.audit import discover, parse
 from codetier.audit.classify import Classifier
 from codetier.registry import Price, Registry
@@ -79,6 +78,17 @@ def _routed_model(reg: Registry, tier: str | None) -> str | None:
     return t.model if t is not None else None
 
 
+def _cost(price: Price, n_in: int, n_out: int, w5: int, w1: int, cr: int) -> int:
+    """`pricing.cost_micros` without building a Usage (same arithmetic, same order;
+    a test holds the two equal): it runs once or twice per usage entry."""
+    rates = (price.input, price.output, price.cache_write_5m, price.cache_write_1h, price.cache_read)
+    if price.long_threshold is not None and n_in + w5 + w1 + cr > price.long_threshold:
+        long = price.long_rates  # the whole request at the long rates, where it has them
+        names = ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read")
+        rates = tuple(long.get(name, rate) for name, rate in zip(names, rates, strict=True))
+    return round(n_in * rates[0] + n_out * rates[1] + w5 * rates[2] + w1 * rates[3] + cr * rates[4])
+
+
 _USAGE_SQL = "INSERT OR IGNORE INTO audit_usage VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,0)"
 _PROMPT_SQL = "INSERT OR IGNORE INTO audit_prompts VALUES (?,?,?,?,?,?,?)"
 # Past this many new bytes, files are parsed by a pool of processes (one per core).
@@ -112,6 +122,11 @@ class Reader:
     def __init__(self, reg: Registry) -> None:
         self.reg, self.prices, self.classifier = reg, Prices(reg), Classifier(reg)
         self.days: dict[int, str] = {}
+        self.routed: dict[str | None, str | None] = {}
+
+    def _routed(self, tier: str | None) -> str | None:
+        model = self.routed[tier] = _routed_model(self.reg, tier)
+        return model
 
     def __call__(self, job: FileJob) -> FileResult:
         task, tier = job.task, job.tier
@@ -133,14 +148,14 @@ class Reader:
                 repeats += 1
                 continue
             last = entry.key
-            usage = pricing.Usage(
+            n_in, n_out, w5, w1, cr = (
                 entry.input, entry.output, entry.cache_write_5m, entry.cache_write_1h, entry.cache_read
-            )
+            )  # fmt: skip
             price = self.prices.get(entry.model, day)
-            cost = pricing.cost_micros(price, usage) if price else 0
-            routed = _routed_model(self.reg, tier)
+            cost = _cost(price, n_in, n_out, w5, w1, cr) if price else 0
+            routed = self.routed.get(tier) if tier in self.routed else self._routed(tier)
             routed_price = self.prices.get(routed, day) if routed else None
-            routed_cost = pricing.cost_micros(routed_price, usage) if routed_price else cost
+            routed_cost = _cost(routed_price, n_in, n_out, w5, w1, cr) if routed_price else cost
             usage_rows.append(
                 (
                     entry.key,

@@ -11,23 +11,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 SYNTHETIC = "<synthetic>"
 _REQUEST_ID = b'"requestId":"'
 _TOOL_RESULT = b'"type":"tool_result"'
-_CANDIDATE = re.compile(rb'"us(?:age|er)"')
-_NOT_JSON = re.compile(rb"\n[^{\n]")  # a line that cannot be a JSON object (after a newline)
 CHUNK = 1 << 22
 _NOT_PROMPTS = ("<command-", "<local-command-", "<system-reminder>", "Caveat: ")
 
 
-@dataclass(frozen=True)
-class Usage:
+class Usage(NamedTuple):  # tuples, not dataclasses: there are hundreds of thousands
     key: str  # message.id + requestId: the same usage repeats on every content-block line
     ts: dt.datetime
     session: str | None
@@ -41,8 +37,7 @@ class Usage:
     cache_read: int
 
 
-@dataclass(frozen=True)
-class Prompt:
+class Prompt(NamedTuple):
     key: str
     ts: dt.datetime
     session: str | None
@@ -148,10 +143,8 @@ def prompt_of(obj: dict[str, Any], where: str) -> Prompt | None:
     )
 
 
-def _lines(path: Path, progress: Progress) -> Iterator[tuple[int, bytes]]:
-    """(file offset, line) of every line that may carry usage or a prompt, from
-    `progress.offset` on, updating it. Blocks are scanned in C for the two keys,
-    so the thousands of tool-result and assistant-text lines cost next to nothing.
+def _blocks(path: Path, progress: Progress) -> Iterator[tuple[int, bytes]]:
+    """(file offset, block of whole lines) from `progress.offset` on, updating it.
     A last line without its newline is still being written: it is left for later."""
     with path.open("rb") as f:
         f.seek(progress.offset)
@@ -164,52 +157,56 @@ def _lines(path: Path, progress: Progress) -> Iterator[tuple[int, bytes]]:
                 continue
             base = progress.offset
             progress.lines += block.count(b"\n")
-            progress.malformed += len(_NOT_JSON.findall(b"\n" + block[:-1]))
-            line_end = 0
-            for m in _CANDIDATE.finditer(block):
-                if m.start() < line_end:
-                    continue  # a second key on a line already taken
-                line_start = block.rfind(b"\n", 0, m.start()) + 1
-                line_end = block.find(b"\n", m.end()) + 1
-                yield base + line_start, block[line_start:line_end]
             progress.offset += len(block)
             progress.bytes += len(block)
+            yield base, block
 
 
 def read(path: Path, progress: Progress) -> Iterator[Usage | Prompt]:
-    """Usage entries and prompts from `progress.offset` on (see `_lines`)."""
+    """Usage entries and prompts from `progress.offset` on. Lines are split in C and
+    tested for the two keys with substring searches (inside a JSON string quotes are
+    escaped, so these byte patterns are real keys); only candidates are parsed."""
     previous = b""  # requestId of the last usage line that parsed
-    for start, line in _lines(path, progress):
-        usage = b'"usage"' in line
-        if not usage and _TOOL_RESULT in line:
-            continue
-        # Inside a JSON string quotes are escaped, so these byte patterns are real keys.
-        rid = b""
-        if usage and (i := line.find(_REQUEST_ID)) >= 0:
-            rid = line[i + len(_REQUEST_ID) : line.find(b'"', i + len(_REQUEST_ID))]
-            if rid and rid == previous:
-                progress.repeats += 1
+    loads, name = json.loads, str(path)
+    for base, block in _blocks(path, progress):
+        start = 0
+        for line in block.split(b"\n"):
+            line_start, start = start, start + len(line) + 1
+            if not line:
                 continue
-        where = f"{path}:{start}"
-        try:
-            obj = json.loads(line.decode("utf-8", "replace"))
-        except ValueError:
-            progress.malformed += 1
-            continue
-        if not isinstance(obj, dict):
-            progress.malformed += 1
-            continue
-        message = obj.get("message")
-        if isinstance(message, dict) and isinstance(message.get("usage"), dict):
+            if line[0] != 0x7B:  # "{": cannot be a JSON object
+                progress.malformed += 1
+            usage = b'"usage"' in line
+            if usage:
+                rid = b""
+                if (i := line.find(_REQUEST_ID)) >= 0:
+                    i += len(_REQUEST_ID)
+                    rid = line[i : line.find(b'"', i)]
+                    if rid and rid == previous:
+                        progress.repeats += 1
+                        continue
+            elif b'"user"' not in line or _TOOL_RESULT in line:
+                continue
             try:
-                entry = usage_of(obj, where)
-            except (ValueError, TypeError):
+                obj = loads(line.decode("utf-8", "replace"))
+            except ValueError:
                 progress.malformed += 1
                 continue
-            previous = rid
-            if entry is not None:
-                yield entry
-        elif obj.get("type") == "user":
-            prompt = prompt_of(obj, where)
-            if prompt is not None:
-                yield prompt
+            if not isinstance(obj, dict):
+                progress.malformed += 1
+                continue
+            where = f"{name}:{base + line_start}"
+            message = obj.get("message")
+            if isinstance(message, dict) and isinstance(message.get("usage"), dict):
+                try:
+                    entry = usage_of(obj, where)
+                except (ValueError, TypeError):
+                    progress.malformed += 1
+                    continue
+                previous = rid if usage else b""
+                if entry is not None:
+                    yield entry
+            elif obj.get("type") == "user":
+                prompt = prompt_of(obj, where)
+                if prompt is not None:
+                    yield prompt
