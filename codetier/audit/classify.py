@@ -41,21 +41,22 @@ class Classifier:
             for task in reg.tasks.values()
             if task.triggers
         ]
-        self.risky = [re.compile(rf"(?<!\w){re.escape(w)}(?!\w)") for w in reg.risk_words]
+        self.triggers = [(name, t, low, p) for name, _, each in self.tasks for t, low, p in each]
+        self.risky = [(w, re.compile(rf"(?<!\w){re.escape(w)}(?!\w)")) for w in reg.risk_words]
 
     def task(self, text: str) -> str:
         """What `router.pick_task` would answer."""
-        found = []
-        lower = text.lower() if text.isascii() else None
-        for name, any_of, each in self.tasks:
-            if lower is not None:
-                hits = [t for t, low, p in each if low in lower and p.search(text)]
-            elif any_of.search(text):
-                hits = [t for t, _, p in each if p.search(text)]
-            else:
-                continue
-            if hits:
-                found.append((len(hits), max(len(h) for h in hits), name))
+        hits: dict[str, list[str]] = {}
+        if text.isascii():
+            lower = text.lower()
+            for name, t, _, p in [e for e in self.triggers if e[2] in lower]:
+                if p.search(text):
+                    hits.setdefault(name, []).append(t)
+        else:
+            for name, any_of, each in self.tasks:
+                if any_of.search(text):
+                    hits[name] = [t for t, _, p in each if p.search(text)]
+        found = [(len(h), max(len(t) for t in h), name) for name, h in hits.items() if h]
         if not found:
             return router.AMBIGUOUS_TASK
         found.sort(key=lambda f: (f[0], f[1]), reverse=True)
@@ -71,6 +72,6 @@ class Classifier:
         tier = self.reg.task(task).chain[0]
         if tier in router.MODEL_TIERS and tier != "deep":
             lower = text.lower()
-            if any(p.search(lower) for p in self.risky):
+            if any(w in lower and p.search(lower) for w, p in self.risky):
                 tier = router.MODEL_TIERS[router.MODEL_TIERS.index(tier) + 1]
         return task, tier

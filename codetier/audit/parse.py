@@ -54,24 +54,6 @@ class Progress:
     repeats: int = 0  # usage lines skipped unparsed: the same request as the line before
 
 
-def _int(usage: dict[str, Any], name: str, required: bool) -> int:
-    if name not in usage:
-        if required:
-            raise ValueError(name)
-        return 0
-    value = usage[name]
-    if type(value) is not int:
-        raise ValueError(name)
-    return value
-
-
-def _opt_str(obj: dict[str, Any], name: str) -> str | None:
-    value = obj.get(name)
-    if name in obj and not isinstance(value, str):
-        raise ValueError(name)
-    return value
-
-
 def _time(value: Any) -> dt.datetime:
     if not isinstance(value, str):
         raise ValueError("timestamp")
@@ -80,36 +62,37 @@ def _time(value: Any) -> dt.datetime:
 
 
 def usage_of(obj: dict[str, Any], where: str) -> Usage | None:
-    """The usage a line carries; None for a synthetic message; ValueError when malformed."""
+    """The usage a line carries; None for a synthetic message; ValueError when malformed.
+    Optional fields default to a value of the right type, so a present null fails."""
     message = obj["message"]
     usage = message["usage"]
     model = message.get("model")
-    if not isinstance(model, str):
-        raise ValueError("message.model")
+    n_in, n_out = usage.get("input_tokens"), usage.get("output_tokens")
+    created = usage.get("cache_creation_input_tokens", 0)
+    read = usage.get("cache_read_input_tokens", 0)
+    message_id, request_id = message.get("id", ""), obj.get("requestId", "")
+    if not (type(model) is str and type(n_in) is int and type(n_out) is int and type(created) is int
+            and type(read) is int and type(message_id) is str and type(request_id) is str):  # fmt: skip
+        raise ValueError("usage")
     ts = _time(obj.get("timestamp"))
-    n_in, n_out = _int(usage, "input_tokens", True), _int(usage, "output_tokens", True)
-    created, read = (
-        _int(usage, "cache_creation_input_tokens", False),
-        _int(usage, "cache_read_input_tokens", False),
-    )
-    message_id, request_id = _opt_str(message, "id"), _opt_str(obj, "requestId")
     if model == SYNTHETIC:
         return None
     split = usage.get("cache_creation")
-    one_hour = split.get("ephemeral_1h_input_tokens") if isinstance(split, dict) else 0
+    one_hour = split.get("ephemeral_1h_input_tokens") if type(split) is dict else 0
     one_hour = min(one_hour, created) if type(one_hour) is int and one_hour > 0 else 0
+    session, project = obj.get("sessionId"), obj.get("cwd")
     return Usage(
-        key=f"{message_id}:{request_id or ''}" if message_id else where,
-        ts=ts,
-        session=obj.get("sessionId") if isinstance(obj.get("sessionId"), str) else None,
-        project=obj.get("cwd") if isinstance(obj.get("cwd"), str) else None,
-        model=model,
-        sidechain=obj.get("isSidechain") is True,
-        input=n_in,
-        output=n_out,
-        cache_write_5m=created - one_hour,
-        cache_write_1h=one_hour,
-        cache_read=read,
+        f"{message_id}:{request_id}" if message_id else where,
+        ts,
+        session if type(session) is str else None,
+        project if type(project) is str else None,
+        model,
+        obj.get("isSidechain") is True,
+        n_in,
+        n_out,
+        created - one_hour,
+        one_hour,
+        read,
     )
 
 
