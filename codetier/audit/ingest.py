@@ -18,9 +18,11 @@ import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from codetier.audit import discover, parse
 from codetier.audit.classify import Classifier
+from codetier.audit.rollup import Rollup
 from codetier.registry import Price, Registry
 
 HEAD = 512
@@ -93,6 +95,7 @@ _USAGE_SQL = "INSERT OR IGNORE INTO audit_usage VALUES (?,?,?,?,?,?,?,?,?,?,?,?,
 _PROMPT_SQL = "INSERT OR IGNORE INTO audit_prompts VALUES (?,?,?,?,?,?,?)"
 # Past this many new bytes, files are parsed by a pool of processes (one per core).
 PARALLEL_BYTES = 32_000_000
+CACHE_KB = 96_000
 
 
 @dataclass(frozen=True)
@@ -111,9 +114,10 @@ class FileResult:
     progress: parse.Progress
     task: str | None
     tier: str | None
-    usage: list[tuple[object, ...]]
-    prompts: list[tuple[object, ...]]
+    usage: list[tuple[Any, ...]]
+    prompts: list[tuple[Any, ...]]
     repeats: int  # usage lines that repeated the line before (same message and request)
+    rollup: Rollup  # the sums of `usage` and `prompts`
 
 
 class Reader:
@@ -130,8 +134,8 @@ class Reader:
 
     def __call__(self, job: FileJob) -> FileResult:
         task, tier = job.task, job.tier
-        usage_rows: list[tuple[object, ...]] = []
-        prompt_rows: list[tuple[object, ...]] = []
+        usage_rows: list[tuple[Any, ...]] = []
+        prompt_rows: list[tuple[Any, ...]] = []
         progress = parse.Progress(job.offset)
         last, repeats = None, 0
         for entry in parse.read(job.path, progress):
@@ -176,7 +180,14 @@ class Reader:
                     routed_cost,
                 )
             )
-        return FileResult(job, progress, task, tier, usage_rows, prompt_rows, repeats + progress.repeats)
+        rollup = Rollup()
+        for row in usage_rows:
+            rollup.add_usage(row)
+        for row in prompt_rows:
+            rollup.add_prompt(row)
+        return FileResult(
+            job, progress, task, tier, usage_rows, prompt_rows, repeats + progress.repeats, rollup
+        )
 
 
 _reader: Reader | None = None
@@ -245,74 +256,54 @@ def _existing(db: sqlite3.Connection, table: str, keys: list[str]) -> set[str]:
     return found
 
 
-class Rollup:
-    """Sums of the rows a run adds, written to audit_rollup / audit_prompt_rollup at the end."""
-
-    def __init__(self) -> None:
-        self.usage: dict[tuple[str, str, str, str], list[int]] = {}
-        self.prompts: dict[tuple[str, str, str], int] = {}
-
-    def add_usage(self, row: tuple[object, ...]) -> None:
-        key = (str(row[2]), str(row[5]), str(row[13] or ""), str(row[14] or ""))
-        sums = self.usage.setdefault(key, [0] * 7)
-        values = (1, row[7], row[8], int(row[9]) + int(row[10]), row[11], row[12], row[15])  # type: ignore[call-overload]
-        for i, v in enumerate(values):
-            sums[i] += int(v)
-
-    def add_prompt(self, row: tuple[object, ...]) -> None:
-        key = (str(row[2]), str(row[5]), str(row[6]))
-        self.prompts[key] = self.prompts.get(key, 0) + 1
-
-    def write(self, db: sqlite3.Connection) -> None:
-        db.executemany(
-            """INSERT INTO audit_rollup VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET
-               entries = entries + excluded.entries, input = input + excluded.input,
-               output = output + excluded.output, cw = cw + excluded.cw, cr = cr + excluded.cr,
-               cost = cost + excluded.cost, routed = routed + excluded.routed""",
-            [(*k, *v) for k, v in self.usage.items()],
-        )
-        db.executemany(
-            "INSERT INTO audit_prompt_rollup VALUES (?,?,?,?) ON CONFLICT DO UPDATE SET n = n + excluded.n",
-            [(*k, n) for k, n in self.prompts.items()],
-        )
-
-
 def ingest(db: sqlite3.Connection, paths: Sequence[Path], reg: Registry) -> Stats:
     """Read what is new in every transcript below `paths` into the audit tables."""
     stats, unpriced, rollup = Stats(), set[str](), Rollup()
     jobs = _jobs(db, paths, stats)
     seen: set[str] = set()
     seen_prompts: set[str] = set()
+    # A first run inserts ~150k rows under random keys: with SQLite's default 2 MB page
+    # cache the key index spills, and the inserts take half again as long. The cache
+    # grows only as pages are used, and goes with the connection.
+    db.execute(f"PRAGMA cache_size = {-CACHE_KB}")
     db.execute("BEGIN IMMEDIATE")
     try:
         # A first run inserts every row it sees once; later runs ask which keys exist.
         empty = db.execute("SELECT NOT EXISTS (SELECT 1 FROM audit_usage)").fetchone()[0]
         for r in _results(jobs, reg, unpriced):
             fresh, stats.duplicates = [], stats.duplicates + r.repeats
+            rollup.merge(r.rollup)  # then take back what is dropped here
             for row in r.usage:
-                key = str(row[0])
-                if key in seen:
+                if row[0] in seen:
                     stats.duplicates += 1
+                    rollup.add_usage(row, -1)
                 else:
-                    seen.add(key)
+                    seen.add(row[0])
                     fresh.append(row)
-            prompts = [row for row in r.prompts if row[0] not in seen_prompts]
-            seen_prompts.update(str(row[0]) for row in prompts)
+            prompts = []
+            for row in r.prompts:
+                if row[0] in seen_prompts:
+                    rollup.add_prompt(row, -1)
+                else:
+                    seen_prompts.add(row[0])
+                    prompts.append(row)
             if not empty and (fresh or prompts):
-                old = _existing(db, "audit_usage", [str(row[0]) for row in fresh])
+                old = _existing(db, "audit_usage", [row[0] for row in fresh])
                 stats.duplicates += len(old)
+                for row in fresh:
+                    if row[0] in old:
+                        rollup.add_usage(row, -1)
                 fresh = [row for row in fresh if row[0] not in old]
-                old = _existing(db, "audit_prompts", [str(row[0]) for row in prompts])
+                old = _existing(db, "audit_prompts", [row[0] for row in prompts])
+                for row in prompts:
+                    if row[0] in old:
+                        rollup.add_prompt(row, -1)
                 prompts = [row for row in prompts if row[0] not in old]
             before = db.total_changes
             db.executemany(_USAGE_SQL, fresh)
             db.executemany(_PROMPT_SQL, prompts)
             if db.total_changes - before != len(fresh) + len(prompts):
                 raise AssertionError("audit rows appeared while the ledger was locked")
-            for row in fresh:
-                rollup.add_usage(row)
-            for row in prompts:
-                rollup.add_prompt(row)
             stats.entries += len(fresh)
             stats.prompts += len(prompts)
             stats.files_read += 1
