@@ -276,3 +276,23 @@ def test_a_pool_of_processes_gives_the_same_report(
     pooled = audit(capsys)
     assert pooled["daily"] == serial["daily"] and pooled["routing"] == serial["routing"]
     assert pooled["scan"] == serial["scan"]
+
+
+def test_classifier_constants_match_the_router() -> None:
+    from codetier import router
+    from codetier.audit import classify
+
+    assert classify.AMBIGUOUS_TASK == router.AMBIGUOUS_TASK
+    assert classify.MODEL_TIERS == router.MODEL_TIERS
+
+
+@pytest.mark.parametrize(
+    "tokens", [(0, 0, 0, 0, 0), (1_000, 200, 3_000, 1_000, 50_000), (90_000, 7, 20_000, 5, 1)]
+)
+def test_fast_cost_matches_pricing(tokens: tuple[int, int, int, int, int]) -> None:
+    from codetier import config, pricing, registry
+    from codetier.audit.ingest import _cost
+
+    reg = registry.build(config.load())
+    for price in reg.prices:  # long-prompt tiers included (Haiku 5.5 past 100k)
+        assert _cost(price, *tokens) == pricing.cost_micros(price, pricing.Usage(*tokens))

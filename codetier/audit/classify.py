@@ -12,16 +12,22 @@ task's first tier, lifted by a risk word (the same test holds it to `route`).
 
 from __future__ import annotations
 
+import functools
 import re
 
-from codetier import router
 from codetier.registry import Registry
+
+# AMBIGUOUS_TASK and MODEL_TIERS, held equal by a test: importing the
+# router pulls in the engine, which a repeat audit has no other use for.
+AMBIGUOUS_TASK = "implement"
+MODEL_TIERS = ("fast", "balanced", "deep")
 
 # Prompts longer than this are cut before routing: the rules read words, and
 # the window check is about the transcript's context, which we do not have.
 MAX_CHARS = 4000
 
 
+@functools.cache  # compiled when first needed: most triggers never are in a short run
 def _pattern(triggers: tuple[str, ...]) -> re.Pattern[str]:
     alternatives = "|".join(re.escape(t) for t in sorted(triggers, key=len, reverse=True))
     return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.I)
@@ -37,11 +43,11 @@ class Classifier:
     def __init__(self, reg: Registry) -> None:
         self.reg = reg
         self.tasks = [
-            (task.name, _pattern(task.triggers), [(t, _ascii(t), _pattern((t,))) for t in task.triggers])
+            (task.name, task.triggers, [(t, _ascii(t)) for t in task.triggers])
             for task in reg.tasks.values()
             if task.triggers
         ]
-        self.triggers = [(name, t, low, p) for name, _, each in self.tasks for t, low, p in each]
+        self.triggers = [(name, t, low) for name, _, each in self.tasks for t, low in each]
         self.risky = [(w, re.compile(rf"(?<!\w){re.escape(w)}(?!\w)")) for w in reg.risk_words]
 
     def task(self, text: str) -> str:
@@ -49,19 +55,19 @@ class Classifier:
         hits: dict[str, list[str]] = {}
         if text.isascii():
             lower = text.lower()
-            for name, t, _, p in [e for e in self.triggers if e[2] in lower]:
-                if p.search(text):
+            for name, t, _ in [e for e in self.triggers if e[2] in lower]:
+                if _pattern((t,)).search(text):
                     hits.setdefault(name, []).append(t)
         else:
-            for name, any_of, each in self.tasks:
-                if any_of.search(text):
-                    hits[name] = [t for t, _, p in each if p.search(text)]
+            for name, triggers, each in self.tasks:
+                if _pattern(triggers).search(text):
+                    hits[name] = [t for t, _ in each if _pattern((t,)).search(text)]
         found = [(len(h), max(len(t) for t in h), name) for name, h in hits.items() if h]
         if not found:
-            return router.AMBIGUOUS_TASK
+            return AMBIGUOUS_TASK
         found.sort(key=lambda f: (f[0], f[1]), reverse=True)
         if len(found) > 1 and found[1][:2] == found[0][:2]:
-            return router.AMBIGUOUS_TASK
+            return AMBIGUOUS_TASK
         return found[0][2]
 
     def route(self, text: str) -> tuple[str, str]:
@@ -70,8 +76,8 @@ class Classifier:
         text = text[:MAX_CHARS]
         task = self.task(text)
         tier = self.reg.task(task).chain[0]
-        if tier in router.MODEL_TIERS and tier != "deep":
+        if tier in MODEL_TIERS and tier != "deep":
             lower = text.lower()
             if any(w in lower and p.search(lower) for w, p in self.risky):
-                tier = router.MODEL_TIERS[router.MODEL_TIERS.index(tier) + 1]
+                tier = MODEL_TIERS[MODEL_TIERS.index(tier) + 1]
         return task, tier

@@ -28,16 +28,18 @@ def roots(environ: Mapping[str, str] | None = None) -> list[Path]:
     return out
 
 
-def files(paths: Sequence[Path]) -> Iterator[Path]:
-    """Every *.jsonl at or below each path (subagent files included), in a stable order."""
+def files(paths: Sequence[Path]) -> Iterator[str]:
+    """Every *.jsonl at or below each path (subagent files included), in a stable order.
+    Plain strings: a repeat run lists thousands of files and reads a few of them."""
     for base in paths:
         if base.is_file():
-            yield base
+            yield str(base)
             continue
         if not base.is_dir():
             raise UsageError(f"{base}: no such file or directory")
         found = []
         for dirpath, dirnames, names in os.walk(base):
             dirnames.sort()
-            found += [Path(dirpath) / n for n in names if n.endswith(".jsonl")]
-        yield from sorted(found, key=str)  # a session file before its subagents/ dir
+            found += [os.path.join(dirpath, n) for n in names if n.endswith(".jsonl")]
+        found.sort()  # a session file before its subagents/ dir
+        yield from found

@@ -213,17 +213,17 @@ def _jobs(db: sqlite3.Connection, paths: Sequence[Path], stats: Stats) -> list[F
     for path in discover.files(paths):
         stats.files += 1
         try:
-            st = path.stat()
+            st = os.stat(path)
         except OSError:
             continue
         offset, task, tier, head = 0, None, None, None
-        if str(path) in known:
-            inode, size, offset, head, task, tier = known[str(path)]
+        if path in known:
+            inode, size, offset, head, task, tier = known[path]
             if st.st_size == size and inode == st.st_ino:
                 continue  # unchanged since the last run
-            if inode != st.st_ino or st.st_size < offset or _head(path, offset) != head:
+            if inode != st.st_ino or st.st_size < offset or _head(Path(path), offset) != head:
                 offset, task, tier, head = 0, None, None, None  # replaced or rewritten: read it again
-        jobs.append(FileJob(path, st.st_ino, offset, task, tier, head if offset >= HEAD else None))
+        jobs.append(FileJob(Path(path), st.st_ino, offset, task, tier, head if offset >= HEAD else None))
     return jobs
 
 
