@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import git
 from stub_api import Fault, Hang, Malformed, Reply, StubAPI
 
 from codetier import paths
@@ -47,6 +48,8 @@ def test_no_key_rename_runs_rope_across_modules(repo: Path, capsys: pytest.Captu
     (repo / "pkg" / "__init__.py").write_text("")
     (repo / "pkg" / "cli.py").write_text("def parse_args(argv):\n    return argv\n")
     (repo / "main.py").write_text("from pkg.cli import parse_args\n\nprint(parse_args([]))\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "init")  # a rename refuses files with uncommitted changes
     assert main(["ask", "rename parse_args to parse_cli"]) == 0
     assert "def parse_cli(argv)" in (repo / "pkg" / "cli.py").read_text()
     assert (repo / "main.py").read_text() == "from pkg.cli import parse_cli\n\nprint(parse_cli([]))\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import json
+import keyword
 import re
 from collections.abc import Sequence
 
@@ -14,14 +15,28 @@ from codetier.errors import UsageError
 from codetier.providers.base import Call, Completion
 from codetier.registry import Registry
 
-PATTERN = re.compile(r"\brename\s+`?([A-Za-z_]\w*)`?\s+(?:to|as|->)\s+`?([A-Za-z_]\w*)`?", re.I)
+_KIND = r"(?:function|func|class|method|variable|var|constant|const)"
+_NAME = r"[`'\"]?([^\s`'\"]+?)[`'\"]?"
+# rename [the] [KIND] OLD [KIND] to|as|-> NEW, e.g. "rename the make_user function to create_user"
+PATTERN = re.compile(
+    rf"\brename\s+(?:the\s+)?(?:{_KIND}\s+)?{_NAME}(?:\s+{_KIND})?\s+(?:to|as|->)\s+{_NAME}(?=[.,;:!?]*(?:\s|$))",
+    re.I,
+)
+
+
+def _identifier(name: str, which: str) -> str:
+    if not name.isidentifier() or keyword.iskeyword(name):
+        raise UsageError(f"cannot rename: the {which} name {name!r} is not a valid Python identifier")
+    return name
 
 
 def parse(text: str) -> tuple[str, str]:
     m = PATTERN.search(text)
     if not m:
-        raise UsageError('say what to rename as "rename OLD to NEW"')
-    return m.group(1), m.group(2)
+        raise UsageError(
+            'say what to rename as "rename OLD to NEW" (e.g. "rename the make_user function to create_user")'
+        )
+    return _identifier(m.group(1), "old"), _identifier(m.group(2), "new")
 
 
 def job(req: Request, reg: Registry) -> Job:
@@ -57,10 +72,23 @@ def job(req: Request, reg: Registry) -> Job:
 
 
 def finish(req: Request, result: Result) -> str:
-    for path, content in result.value["contents"].items():
-        (req.root / path).write_text(content, "utf-8")
-    changed = ", ".join(sorted(result.value["contents"])) or "no files"
-    return f"renamed {result.value['old']} to {result.value['new']} in {changed}"
+    """Write through the plan transaction: all or nothing, an undo point, and
+    files with uncommitted changes refused unless options["force"]."""
+    from codetier.plan import transaction
+    from codetier.plan.patch import FileEdit
+
+    contents: dict[str, str] = result.value["contents"]
+    old, new = result.value["old"], result.value["new"]
+    if not contents:
+        return f"renamed {old} to {new} in no files"
+    edits = {}
+    for path, after in contents.items():
+        target = req.root / path
+        before = target.read_bytes().decode("utf-8") if target.is_file() else None
+        edits[path] = FileEdit(path, before, after)
+    point = transaction.apply(req.root, edits, result.request_id, force=bool(req.options.get("force")))
+    changed = ", ".join(sorted(contents))
+    return f"renamed {old} to {new} in {changed} (undo point {point.id}; `codetier undo` restores them)"
 
 
 CHORE = Chore(job, finish)

@@ -1,4 +1,4 @@
-"""`codetier undo`: restore the files a plan applied, byte for byte."""
+"""`codetier undo`: restore the files a plan or a rename applied, byte for byte."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from codetier.plan import transaction
 @click.option("--force", is_flag=True, help="Restore even files edited since the change was applied.")
 @click.option("--list", "as_list", is_flag=True, help="List the undo points of this repository.")
 def undo(force: bool, as_list: bool) -> None:
-    """Undo the last change `codetier ask --apply` made in this repository.
+    """Undo the last change `codetier ask --apply` or a rename made in this repository.
 
-    Each --apply records the exact previous bytes of every file it touched;
+    Each applied change records the exact previous bytes of every file it touched;
     undo restores them (and removes files the change created). A file edited
     since is left alone unless --force. Run it again to undo an earlier change.
     """

@@ -206,7 +206,9 @@ def undo(root: Path, *, force: bool = False) -> UndoPoint:
     """Restore the exact bytes from the newest undo point not yet undone."""
     pending = [p for p in points(root) if not p.manifest.get("undone")]
     if not pending:
-        raise CodetierError("nothing to undo: no applied plan recorded for this repository")
+        raise CodetierError(
+            "nothing to undo: no applied change (ask --apply, or a rename) recorded for this repository"
+        )
     point = pending[0]
     edited = [
         f["path"] for f in point.manifest["files"] if _sha(_read(root / f["path"])) != f["after_sha256"]
