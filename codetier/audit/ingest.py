@@ -118,6 +118,7 @@ class FileResult:
     prompts: list[tuple[Any, ...]]
     repeats: int  # usage lines that repeated the line before (same message and request)
     rollup: Rollup  # the sums of `usage` and `prompts`
+    head: str  # the hash of the file's first bytes (see _head), worked out here, off the main process
 
 
 class Reader:
@@ -186,7 +187,15 @@ class Reader:
         for row in prompt_rows:
             rollup.add_prompt(row)
         return FileResult(
-            job, progress, task, tier, usage_rows, prompt_rows, repeats + progress.repeats, rollup
+            job,
+            progress,
+            task,
+            tier,
+            usage_rows,
+            prompt_rows,
+            repeats + progress.repeats,
+            rollup,
+            job.head or _head(job.path, progress.offset),
         )
 
 
@@ -317,7 +326,7 @@ def ingest(db: sqlite3.Connection, paths: Sequence[Path], reg: Registry) -> Stat
                     r.job.inode,
                     r.progress.offset,
                     r.progress.offset,
-                    r.job.head or _head(r.job.path, r.progress.offset),
+                    r.head,
                     r.task,
                     r.tier,
                 ),
