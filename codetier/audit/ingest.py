@@ -139,6 +139,8 @@ class Reader:
         prompt_rows: list[tuple[Any, ...]] = []
         progress = parse.Progress(job.offset)
         last, repeats = None, 0
+        # One object per distinct session, project and model: pickle sends each once per file.
+        same: dict[str | None, str | None] = {}
         for entry in parse.read(job.path, progress):
             minute = int(entry.ts.timestamp()) // 60
             day = self.days.get(minute)
@@ -147,7 +149,11 @@ class Reader:
             ts = entry.ts.isoformat()
             if isinstance(entry, parse.Prompt):
                 task, tier = self.classifier.route(entry.text)
-                prompt_rows.append((entry.key, ts, day, entry.session, entry.project, task, tier))
+                session, project = (
+                    same.setdefault(entry.session, entry.session),
+                    same.setdefault(entry.project, entry.project),
+                )
+                prompt_rows.append((entry.key, ts, day, session, project, task, tier))
                 continue
             if entry.key == last:  # Claude Code repeats the usage on every content-block line
                 repeats += 1
@@ -166,9 +172,9 @@ class Reader:
                     entry.key,
                     ts,
                     day,
-                    entry.session,
-                    entry.project,
-                    entry.model,
+                    same.setdefault(entry.session, entry.session),
+                    same.setdefault(entry.project, entry.project),
+                    same.setdefault(entry.model, entry.model),
                     int(entry.sidechain),
                     entry.input,
                     entry.output,
