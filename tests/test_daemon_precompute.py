@@ -157,10 +157,12 @@ def test_a_provider_outage_does_not_stop_the_daemon(
     client.call("watch", {"repo": str(hooked)})
     stage(hooked)
 
-    def offline_row() -> bool:
-        return any(r[1] == "daemon" and r[2] == "ok" for r in rows())
+    def failed_row() -> bool:
+        return any(r[1] == "daemon" and r[2] != "ok" for r in rows())
 
-    wait_for(offline_row, what="the precompute to fall back to the offline draft")
+    wait_for(failed_row, what="the precompute to fail on the model links")
+    wait_for(lambda: client.call("status")["drafting"] == 0, what="the draft worker to finish")
+    assert not any(r[1] == "daemon" and r[2] == "ok" for r in rows())  # never the offline link
     status = client.call("status")
     assert status["cache"]["entries"] == 0  # offline drafts are left to the hook
     assert commit(hooked)  # in-process, offline draft, commit goes through

@@ -60,13 +60,16 @@ SELECT p.request_id, SUM(p.cost_micros),
 FROM attempts p
 WHERE p.cache_key IS NOT NULL AND p.outcome != 'cache_hit' AND p.day BETWEEN ? AND ?
 GROUP BY p.request_id
+HAVING SUM(p.outcome = 'ok' AND p.provider != 'offline') > 0
 """
 
 
 def waste(db: sqlite3.Connection, start: dt.date, end: dt.date | None = None) -> Waste:
     """Drafts precomputed from `start` to `end` (local days, inclusive) that
     no cache hit ever used. A draft still waiting in the daemon counts as
-    unused until a commit uses it."""
+    unused until a commit uses it. Only real drafts count: a request whose
+    model attempts all failed (or an offline row an older daemon recorded)
+    made none."""
     rows = db.execute(_PRECOMPUTES, (start.isoformat(), (end or start).isoformat())).fetchall()
     used = [r for r in rows if r[2]]
     unused = [r for r in rows if not r[2]]

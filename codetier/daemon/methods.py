@@ -18,7 +18,7 @@ from typing import Any
 from codetier import __version__, config, ledger, registry
 from codetier.daemon import client, ledger_rows, repos
 from codetier.daemon.cache import DraftCache
-from codetier.daemon.precompute import Drafter, Precomputer, draft_commit_message
+from codetier.daemon.precompute import Drafter, Precomputer, draft_commit_message, model_reachable
 from codetier.daemon.protocol import INVALID_PARAMS, Handler, RpcFailure, param
 from codetier.daemon.watcher import Watcher
 
@@ -45,7 +45,8 @@ class State:
             if self._last.get(repo) == staged:
                 return
             self._last[repo] = staged
-        if staged is not None and self.precompute.enabled(repo):
+        # no key, no base URL: nothing but an offline draft could come out, and the hook makes that itself
+        if staged is not None and model_reachable() and self.precompute.enabled(repo):
             self.precompute.submit(repo, staged)
 
     def watch(self, repo: str, seen: str | None = None) -> bool:
@@ -69,12 +70,7 @@ class State:
         self._warmed = True
 
         def load() -> None:
-            # As providers.anthropic.credentials(), without importing it first.
-            if (
-                os.environ.get("ANTHROPIC_API_KEY")
-                or os.environ.get("ANTHROPIC_AUTH_TOKEN")
-                or os.environ.get("ANTHROPIC_BASE_URL")
-            ):
+            if model_reachable():
                 import codetier.providers.anthropic  # noqa: F401  (imports the SDK)
 
         threading.Thread(target=load, name="warm", daemon=True).start()

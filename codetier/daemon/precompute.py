@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -40,6 +41,13 @@ def draft_commit_message(
     the hook makes that itself in milliseconds, and says why."""
     from codetier.chores import commit_message as cm
 
+    if not model_reachable():
+        return None
+    route = cm.route_for(reg)
+    links = tuple(link for link in route.links if link.model is not None)
+    if not links:  # never the offline link: the hook writes that itself, and it is no draft
+        return None
+    route = dataclasses.replace(route, tier=links[0].tier, links=links)
     job = cm.job_for(cm.gather(repo), reg, cm.diff_budget(cfg))
 
     def build(link: Link, failures: Sequence[str]) -> Call:
@@ -47,8 +55,17 @@ def draft_commit_message(
             raise Cancelled
         return job.build(link, failures)
 
-    result = engine.run(dataclasses.replace(job, build=build), cm.route_for(reg), reg, ctx)
+    result = engine.run(dataclasses.replace(job, build=build), route, reg, ctx)
     return str(result.value) if result.link.model is not None else None
+
+
+def model_reachable() -> bool:
+    """A key or a base URL is set (as providers.anthropic.credentials(), without importing the SDK)."""
+    return bool(
+        os.environ.get("ANTHROPIC_API_KEY")
+        or os.environ.get("ANTHROPIC_AUTH_TOKEN")
+        or os.environ.get("ANTHROPIC_BASE_URL")
+    )
 
 
 Drafter = Callable[[Path, config.Config, registry.Registry, engine.Context, Callable[[], bool]], str | None]
