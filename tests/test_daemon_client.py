@@ -60,3 +60,29 @@ def test_the_client_imports_nothing_heavy() -> None:
     code = "import sys, codetier.daemon.client as c; print(sorted(m for m in sys.modules if m.startswith('codetier')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "['codetier', 'codetier.daemon', 'codetier.daemon.client']"
+
+
+def test_linux_without_xdg_runtime_dir_uses_a_private_tmp_dir_without_a_warning(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("CODETIER_HOME")
+    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
+    monkeypatch.setattr(client.sys, "platform", "linux")
+    assert client.runtime_dir() == f"/tmp/codetier-{os.getuid()}"  # filterwarnings=error: no warning either
+
+
+def test_daemon_status_prints_no_runtime_dir_warning(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("CODETIER_HOME", "XDG_RUNTIME_DIR")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "codetier", "daemon", "status"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "RuntimeDirWarning" not in proc.stderr
+    assert "XDG_RUNTIME_DIR" not in proc.stderr

@@ -37,17 +37,24 @@ def runtime_dir() -> str:
     """The daemon's private directory: `$CODETIER_HOME/run` when set, else the
     user runtime dir (XDG_RUNTIME_DIR/codetier on Linux). A path too long for
     a Unix socket, or one under a runtime dir that does not exist, moves to
-    /tmp/codetier-<uid>[-<hash>]."""
+    /tmp/codetier-<uid>[-<hash>]. Linux without XDG_RUNTIME_DIR (containers,
+    CI, ssh, su) goes straight there: platformdirs would warn on stderr."""
     home = os.environ.get("CODETIER_HOME")
     xdg = os.environ.get("XDG_RUNTIME_DIR")
     if home:
         base = os.path.join(home, "run")
-    elif xdg and sys.platform.startswith("linux"):
+    elif sys.platform.startswith("linux"):
+        if not xdg:
+            return f"/tmp/codetier-{os.getuid()}"
         base = os.path.join(xdg, "codetier")
     else:
+        import warnings
+
         import platformdirs
 
-        base = platformdirs.user_runtime_dir("codetier", appauthor=False)
+        with warnings.catch_warnings():  # e.g. RuntimeDirWarning: never the user's business
+            warnings.simplefilter("ignore")
+            base = platformdirs.user_runtime_dir("codetier", appauthor=False)
         if not os.path.isdir(os.path.dirname(base)):
             return f"/tmp/codetier-{os.getuid()}"
     if len(os.path.join(base, SOCKET_NAME).encode()) > MAX_SOCKET_PATH:
