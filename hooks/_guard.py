@@ -43,9 +43,12 @@ def skipped() -> bool:
     return os.environ.get("CODETIER_SKIP", "").strip().lower() in SKIP_VALUES
 
 
-def say(text: str) -> None:
+STRICT_NOTE = " (hooks.strict = true: failing the commit)"
+
+
+def say(text: str, suffix: str = "") -> None:
     line = " ".join(text.split())  # one line, whatever the error looked like
-    sys.stderr.write(f"codetier: {line[:300]}\n")
+    sys.stderr.write(f"codetier: {line[:300]}{suffix}\n")
 
 
 def _crash_log() -> str:
@@ -78,15 +81,16 @@ def guarded(unchanged: str, work: Callable[[Path, Config], int]) -> int:
         strict = Reader(cfg).boolean("hooks.strict", False)
         return work(root, cfg)
     except Degraded as e:
-        say(str(e))
+        say(str(e), STRICT_NOTE if strict else "")
         return 1 if strict else 0
     except KeyboardInterrupt:
         say("interrupted")
         return 130
     except AllAttemptsFailed as e:
-        say(f"every attempt failed ({'; '.join(e.lines)}); {unchanged}")
+        line = f"every attempt failed ({'; '.join(e.lines)}); {unchanged}"
     except CodetierError as e:
-        say(f"{e}; {unchanged}")
+        line = f"{e}; {unchanged}"
     except Exception as e:
-        say(f"internal error {type(e).__name__}: {e}; {unchanged}{_crash_log()}")
+        line = f"internal error {type(e).__name__}: {e}; {unchanged}{_crash_log()}"
+    say(line, STRICT_NOTE if strict else "")
     return 1 if strict else 0

@@ -82,6 +82,18 @@ def test_strict_makes_a_fallback_fail_the_hook(
     assert hook.main([str(msg)]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("codetier: offline draft (")
+    assert err.endswith("(hooks.strict = true: failing the commit)\n")
+
+
+def test_strict_says_it_failed_the_commit_when_there_is_no_key(
+    msg: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (msg.parents[1] / ".codetier.toml").write_text("[hooks]\nstrict = true\n")
+    assert hook.main([str(msg)]) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        "codetier: no ANTHROPIC_API_KEY: wrote an offline draft (hooks.strict = true: failing the commit)\n"
+    )
 
 
 def test_a_broken_config_is_one_line_naming_the_file_and_never_blocks(
