@@ -275,10 +275,13 @@ def run(
     failures: list[str] = []
     warnings: list[str] = []
     no_key: NoKeyError | None = None
+    dead: set[str] = set()  # providers that failed in a way escalation cannot fix
     db = ledger.connect()
     rec = _Recorder(db, ctx, job, reg)
     try:
         for number, first in enumerate(route.links, start=1):
+            if first.provider in dead:
+                continue
             call, redacted = prepare(job, first, failures, reg)
             fitted = Fitted(first, call, redacted, *estimate_micros(reg, call))
             started = ctx.now()
@@ -296,13 +299,15 @@ def run(
             t0 = time.perf_counter()
             try:
                 completion = factories[link.provider]().complete(fitted.call)
-            except NoKeyError as e:
-                no_key = e
+            except NoKeyError:
+                no_key = NoKeyError(f"the {job.task} task")
                 failures.append(f"{link.label}: no API key")
                 continue
             except ProviderError as e:
                 rec.write(number, fitted, started, "provider_error", str(e), latency_ms=_ms(t0))
                 failures.append(f"{link.label}: {e}")
+                if not e.retryable:  # e.g. a rejected key: no other model of this provider will do better
+                    dead.add(link.provider)
                 continue
             latency = _ms(t0)
             verdict = job.check(completion)

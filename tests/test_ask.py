@@ -226,3 +226,51 @@ def test_secrets_in_files_never_reach_the_model(stub: StubAPI, repo: Path) -> No
     assert "AKIAABCDEFGHIJKLMNOP" not in sent and "hunter2-Xq9#Lm0z" not in sent
     assert "[REDACTED:aws_access_key]" in sent
     assert rows()[0]["redacted"] == 1
+
+
+def test_rejected_key_does_not_escalate_to_other_models(
+    stub: StubAPI, repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stub.script(Fault(401, message="invalid x-api-key"), times=None)
+    assert main(["ask", "explain how the router works"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert (
+        err[1]
+        == "  balanced (claude-sonnet-5-5): provider_error: the API key was rejected (401): invalid x-api-key"
+    )
+    assert len(err) == 2
+    assert stub.calls == 1
+    assert [r["outcome"] for r in rows()] == ["provider_error"]
+
+
+def test_unreachable_api_names_the_url(dead_api: str, repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ask", "explain how the router works"]) == 1
+    err = capsys.readouterr().err
+    assert f"could not connect to the API: no answer from {dead_api}/v1/messages" in err
+    assert "Traceback" not in err
+
+
+def test_no_key_refusal_does_not_import_the_sdk(repo: Path) -> None:
+    import subprocess
+    import sys
+
+    code = "import sys; from codetier.cli import main; main(['ask', 'explain it']); print('anthropic' in sys.modules)"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == "False"
+    assert "the explain task needs a model: set ANTHROPIC_API_KEY" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--tier", "deep", "--model", "claude-opus-5-5"], "give --tier or --model, not both"),
+        (["--tier", "tool"], "--tier tool: task explain has no deterministic tool"),
+        (["--model", "gpt-4"], "--model gpt-4: unknown model (no price in the registry); known: claude-"),
+    ],
+)
+def test_conflicting_or_unknown_flags_are_usage_errors(
+    repo: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    assert main(["ask", "explain how the router works", "--dry-run", *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1

@@ -7,7 +7,6 @@ draft of `codetier.drafts`, so a message is always there to write.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from codetier.config import Config
 from codetier.diffs import FileDiff
 from codetier.engine import Check, Job, Link, Result, Route
 from codetier.errors import CodetierError
+from codetier.providers import keys
 from codetier.providers.base import Call, Completion
 from codetier.registry import Reader, Registry
 from codetier.tools import git
@@ -174,21 +174,12 @@ def hides_secrets(files: Sequence[FileDiff]) -> bool:
     return any(f.kind == "env" for f in files)
 
 
-def model_reachable() -> bool:
-    """Whether a model link can work, without importing the SDK (1 s+).
-
-    Mirrors providers.anthropic.credentials(): a key, or a base URL for a proxy.
-    """
-    names = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL")
-    return any(os.environ.get(n) for n in names)
-
-
 def route_for(reg: Registry, task: str = TASK) -> Route:
     """The task's chain; without a key only the deterministic links stay."""
     spec = reg.task(task)
     links = router.links_for(spec.chain, reg)
     reasons = [f"{task}: chain {' → '.join(spec.chain)} from the registry"]
-    if not model_reachable():
+    if not keys.model_reachable():
         kept = tuple(link for link in links if link.model is None)
         if kept:
             links = kept

@@ -19,11 +19,12 @@ from pathlib import Path
 from codetier import engine, router, tokens
 from codetier.chores import format_fix
 from codetier.chores.base import Request, with_failures
-from codetier.chores.commit_message import model_reachable, route_for
+from codetier.chores.commit_message import route_for
 from codetier.config import Config
 from codetier.engine import Check, Job, Link, Route
 from codetier.errors import CodetierError
 from codetier.providers.base import Call, Completion
+from codetier.providers.keys import model_reachable
 from codetier.registry import Reader, Registry
 from codetier.tools import git, ruff
 

@@ -57,7 +57,7 @@ def ask(
     r = router.route(text, reg, files=paths, tier=tier, model=model)
     sure = router.pick_task(text, reg)[2]
     if not sure and tier is None and model is None and not dry_run and reg.classifier:
-        from codetier.providers.anthropic import credentials
+        from codetier.providers.keys import credentials
 
         if credentials() is not None:
             picked = router.classify(text, reg, ctx)

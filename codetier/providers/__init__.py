@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from codetier.errors import NoKeyError
+from codetier.providers import keys
 from codetier.providers.base import Call, Completion, Provider, ProviderError
 
 
 def _anthropic() -> Provider:
+    if keys.credentials() is None:  # say so before paying a second to import the SDK
+        raise NoKeyError("this task")
     from codetier.providers.anthropic import AnthropicProvider
 
     return AnthropicProvider()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from typing import Any
 
@@ -11,6 +10,7 @@ import anthropic
 from codetier.errors import NoKeyError
 from codetier.pricing import Usage
 from codetier.providers.base import Call, Completion, ProviderError
+from codetier.providers.keys import credentials
 
 # SDK error type -> (table key, retryable by escalation?, sentence for the user).
 # Order matters: OverloadedError subclasses InternalServerError.
@@ -33,18 +33,6 @@ _clients: dict[tuple[str, str | None, int], anthropic.Anthropic] = {}
 _lock = threading.Lock()
 
 
-def credentials() -> tuple[str, str | None] | None:
-    """(key, base_url), or None when no model can be reached.
-
-    A base URL without a key is a proxy that handles auth itself.
-    """
-    key = os.environ.get("ANTHROPIC_API_KEY") or os.environ.get("ANTHROPIC_AUTH_TOKEN")
-    base = os.environ.get("ANTHROPIC_BASE_URL") or None
-    if not key and not base:
-        return None
-    return key or "proxy-handles-auth", base
-
-
 def _client(key: str, base: str | None, retries: int = 2) -> anthropic.Anthropic:
     with _lock:
         client = _clients.get((key, base, retries))
@@ -56,6 +44,20 @@ def _client(key: str, base: str | None, retries: int = 2) -> anthropic.Anthropic
 
 def _scrub(text: str, key: str) -> str:
     return text.replace(key, "[redacted]") if key else text
+
+
+def _detail(e: Exception) -> str:
+    """The API's own message when it sent one, not the SDK's dump of the body."""
+    body = getattr(e, "body", None)
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        message = body["error"].get("message")
+        if isinstance(message, str) and message:
+            return message
+    if isinstance(e, anthropic.APIConnectionError):
+        request = getattr(e, "request", None)
+        url = getattr(request, "url", None)
+        return f"no answer from {url}" if url else "no answer"
+    return str(e)
 
 
 def _usage(raw: Any) -> Usage:
@@ -102,7 +104,7 @@ class AnthropicProvider:
             for etype, kind, retryable, sentence in ERRORS:
                 if isinstance(e, etype):
                     status = getattr(e, "status_code", None)
-                    detail = _scrub(str(e), key)[:200]
+                    detail = _scrub(_detail(e), key)[:200]
                     raise ProviderError(
                         kind, f"{sentence}: {detail}", retryable=retryable, status=status
                     ) from None
