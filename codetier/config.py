@@ -7,6 +7,7 @@ flags. Read at call time, never at import.
 
 from __future__ import annotations
 
+import functools
 import os
 import tomllib
 from collections.abc import Mapping
@@ -24,7 +25,7 @@ ENV_PREFIX = "CODETIER_"
 
 @dataclass(frozen=True)
 class Layer:
-    source: str  # a file path, "built-in defaults", "environment" or "flags"
+    source: str  # a file path, "built-in defaults", "environment (VAR)" or "flags"
     data: Mapping[str, Any]
 
 
@@ -67,7 +68,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(str(path), "(file)", f"cannot read: {e.strerror}") from None
 
 
+@functools.cache
 def default_layer() -> Layer:
+    """The built-in registry (package data, parsed once per process)."""
     text = resources.files("codetier").joinpath("defaults.toml").read_text("utf-8")
     return Layer(DEFAULTS, tomllib.loads(text))
 
@@ -89,10 +92,11 @@ def file_layers(repo: Path | None) -> list[Layer]:
     return layers
 
 
-def env_layer(environ: Mapping[str, str]) -> Layer:
-    """`CODETIER_BUDGET__DAILY_USD=3` sets budget.daily_usd; values parse as TOML."""
-    data: dict[str, Any] = {}
-    for name, raw in environ.items():
+def env_layers(environ: Mapping[str, str]) -> list[Layer]:
+    """`CODETIER_BUDGET__DAILY_USD=3` sets budget.daily_usd; values parse as TOML.
+    One layer per variable, so an error names the variable."""
+    layers = []
+    for name, raw in sorted(environ.items()):
         if not name.startswith(ENV_PREFIX) or "__" not in name:
             continue
         keys = [k.lower() for k in name[len(ENV_PREFIX) :].split("__")]
@@ -100,11 +104,13 @@ def env_layer(environ: Mapping[str, str]) -> Layer:
             value = tomllib.loads(f"v = {raw}")["v"]
         except tomllib.TOMLDecodeError:
             value = raw
+        data: dict[str, Any] = {}
         node = data
         for k in keys[:-1]:
             node = node.setdefault(k, {})
         node[keys[-1]] = value
-    return Layer("environment", data)
+        layers.append(Layer(f"environment ({name})", data))
+    return layers
 
 
 def _merge(
@@ -167,7 +173,7 @@ def load(
     layers = [
         default_layer(),
         *file_layers(repo),
-        env_layer(os.environ if environ is None else environ),
+        *env_layers(os.environ if environ is None else environ),
     ]
     if flags:
         layers.append(Layer("flags", flags))

@@ -185,8 +185,37 @@ def _micros(usd: float | None) -> int | None:
     return None if usd is None else round(usd * 1_000_000)
 
 
+def unknown(cfg: Config) -> list[ConfigError]:
+    """One error per key codetier does not read (a typo would otherwise be silent)."""
+    from codetier import schema
+    from codetier.config import default_layer
+
+    defaults = default_layer().data
+    r = Reader(cfg)
+    return [
+        r.fail(key, "unknown key" + schema.suggestion(key, defaults))
+        for key in schema.unknown_keys(cfg.data, defaults)
+    ]
+
+
+def problems(cfg: Config) -> list[ConfigError]:
+    """Every unknown key, then the first bad value (for `codetier config --check`)."""
+    found = unknown(cfg)
+    try:
+        _build(cfg)
+    except ConfigError as e:
+        found.append(e)
+    return found
+
+
 def build(cfg: Config) -> Registry:
-    """Validate the merged config into a Registry, or raise ConfigError."""
+    """Validate the merged config into a Registry, or raise the first ConfigError."""
+    for error in unknown(cfg):
+        raise error
+    return _build(cfg)
+
+
+def _build(cfg: Config) -> Registry:
     r = Reader(cfg)
     tiers = {}
     for name in r.table("tiers"):

@@ -23,7 +23,7 @@ def test_precedence_and_provenance(tmp_path: Path) -> None:
     assert cfg.get("budget.daily_usd") == 2.0
     assert cfg.origin["budget.daily_usd"].endswith("pyproject.toml [tool.codetier]")
     assert cfg.get("budget.per_call_usd") == 0.25
-    assert cfg.origin["budget.per_call_usd"] == "environment"
+    assert cfg.origin["budget.per_call_usd"] == "environment (CODETIER_BUDGET__PER_CALL_USD)"
     assert cfg.origin["tasks.commit_message.tier"].endswith(".codetier.toml")
     assert cfg.origin["tasks.commit_message.max_tokens"] == config.DEFAULTS
     reg = registry.build(cfg)
@@ -100,7 +100,7 @@ def test_config_check_exits_2_with_one_line(repo: Path, capsys: pytest.CaptureFi
 
 def test_bad_env_value_names_the_environment(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CODETIER_BUDGET__DAILY_USD", "-5")
-    with pytest.raises(ConfigError, match=r"environment: budget\.daily_usd"):
+    with pytest.raises(ConfigError, match=r"environment \(CODETIER_BUDGET__DAILY_USD\): budget\.daily_usd"):
         registry.build(config.load(repo))
 
 
@@ -121,3 +121,48 @@ def test_no_repo_config_is_fine(tmp_path: Path) -> None:
     reg = load(tmp_path)
     assert reg.tiers["fast"].model == "claude-haiku-5-5"
     assert reg.task("commit_message").chain == ("fast", "balanced", "offline")
+
+
+def test_unknown_keys_are_errors_with_a_suggestion(tmp_path: Path) -> None:
+    (tmp_path / ".codetier.toml").write_text("[budget]\ndaily_usdd = 3\n")
+    with pytest.raises(ConfigError) as info:
+        load(tmp_path)
+    assert info.value.key == "budget.daily_usdd"
+    assert "unknown key (did you mean budget.daily_usd?)" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("toml", "key"),
+    [
+        ("[typo_section]\na = 1\n", "typo_section"),
+        ('[tasks.explain]\ntierr = "fast"\n', "tasks.explain.tierr"),
+        ('[tasks.my_task]\ntier = "fast"\nmax_tokenz = 5\n', "tasks.my_task.max_tokenz"),
+        ('[tiers.fast]\nmodle = "x"\n', "tiers.fast.modle"),
+        ('[[prices]]\nmodel = "m"\neffective = "2026-01-01"\ninptu = 1\n', "prices.m@2026-01-01.inptu"),
+    ],
+)
+def test_unknown_keys_anywhere_are_caught(tmp_path: Path, toml: str, key: str) -> None:
+    (tmp_path / ".codetier.toml").write_text(toml)
+    assert key in [e.key for e in registry.unknown(config.load(tmp_path, environ={}))]
+
+
+def test_known_optional_and_named_keys_are_accepted(tmp_path: Path) -> None:
+    (tmp_path / ".codetier.toml").write_text(
+        "[lsp]\nfix_with_model = true\n[budget.tier_daily_usd]\ndeep = 1.0\n"
+        '[tasks.my_task]\ntier = "fast"\ntriggers = ["x"]\nvariant = { fast = "explicit" }\n'
+    )
+    assert registry.unknown(config.load(tmp_path, environ={})) == []
+
+
+def test_unknown_env_key_names_the_variable(tmp_path: Path) -> None:
+    (error,) = registry.unknown(config.load(tmp_path, environ={"CODETIER_BUDGET__DAILYUSD": "3"}))
+    assert str(error).startswith("environment (CODETIER_BUDGET__DAILYUSD): budget.dailyusd: unknown key")
+
+
+def test_config_check_reports_every_problem(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / ".codetier.toml").write_text("[budget]\ndaily_usdd = 3\nper_call_usd = -1\n[typo]\nx = 1\n")
+    assert main(["config", "--check"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 3
+    assert "budget.daily_usdd: unknown key" in err[0] and "typo: unknown key" in err[1]
+    assert "budget.per_call_usd: expected a number >= 0, got -1" in err[2]

@@ -106,7 +106,7 @@ def test_escalation_chain_climbs_from_the_subtask_tier() -> None:
 def test_bad_plan_settings_name_the_key(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message) as info:
         settings.read(config.load(environ=env))
-    assert str(info.value).startswith("environment: ")
+    assert str(info.value).startswith("environment (CODETIER_PLAN__")
 
 
 def test_plan_settings_defaults() -> None:

@@ -30,14 +30,21 @@ def leaves(data: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any
 def config(check: bool, as_json: bool) -> None:
     """Print the effective settings and where each one came from.
 
+    --check reports every unknown key and the first bad value, and exits 2.
+
     Precedence: flags > CODETIER_* env > .codetier.toml > [tool.codetier] in
     pyproject.toml > user config > built-in defaults.
     """
     cfg = settings.load()
-    registry.build(cfg)  # raises ConfigError naming the file and key
     if check:
+        found = registry.problems(cfg)
+        if found:
+            for problem in found:
+                output.err(f"codetier: {problem}")
+            raise click.exceptions.Exit(2)
         output.echo("config ok: " + ", ".join(dict.fromkeys(cfg.origin.values())))
         return
+    registry.build(cfg)  # raises ConfigError naming the file and key
     rows = list(leaves(cfg.data))
     if as_json:
         output.emit_json({key: {"value": value, "source": source_of(cfg, key)} for key, value in rows})
