@@ -15,7 +15,7 @@ from pathlib import Path
 
 from codetier import tokens
 from codetier.engine import Check, Context, Job, Link, Route, run
-from codetier.errors import CodetierError, ConfigError
+from codetier.errors import CodetierError, ConfigError, UsageError
 from codetier.providers.base import Call, Completion
 from codetier.registry import OFFLINE, TIERS, Registry
 
@@ -83,9 +83,11 @@ def _rank(tier: str) -> int:
     return TIERS.index(tier)
 
 
-def _lift(chain: tuple[str, ...], to: str) -> tuple[str, ...]:
-    """The chain starting at `to`, keeping fallbacks above it and the offline draft."""
-    rest = [t for t in chain[1:] if t == OFFLINE or _rank(t) > _rank(to)]
+def _start_at(chain: tuple[str, ...], to: str) -> tuple[str, ...]:
+    """The chain starting at `to`, then every tier of the chain above it (so
+    `--tier fast` on a balanced task still escalates to balanced), then the
+    offline draft."""
+    rest = [t for t in chain if t == OFFLINE or _rank(t) > _rank(to)]
     return tuple(dict.fromkeys((to, *rest)))
 
 
@@ -116,27 +118,38 @@ def route(
     spec = reg.task(task)
     chain = spec.chain
     lower = text.lower()
+    if tier is not None and model is not None:
+        raise UsageError("give --tier or --model, not both")
     if tier is not None:
         if tier not in reg.tiers:
             raise ConfigError("--tier", "tier", f"expected one of {', '.join(reg.tiers)}, got {tier!r}")
-        chain = _lift(chain, tier) if tier != chain[0] else chain
+        if (tier == "tool") != (chain[0] == "tool"):
+            kind = (
+                "has a deterministic tool; it needs no model"
+                if chain[0] == "tool"
+                else "has no deterministic tool"
+            )
+            raise UsageError(f"--tier {tier}: task {task} {kind}")
+        chain = _start_at(chain, tier) if tier != chain[0] else chain
         reasons.append(f"--tier {tier} chosen by you")
     elif chain[0] in MODEL_TIERS:
         risky = [w for w in reg.risk_words if re.search(rf"(?<!\w){re.escape(w)}(?!\w)", lower)]
         dirs = {str(Path(f).parent) for f in files}
         if risky and chain[0] != "deep":
             up = MODEL_TIERS[MODEL_TIERS.index(chain[0]) + 1]
-            chain = _lift(chain, up)
+            chain = _start_at(chain, up)
             reasons.append(f"risk words {', '.join(risky)}: lifted to {up}")
         elif risky:
             reasons.append(f"risk words {', '.join(risky)}: already deep")
         if len(dirs) >= reg.many_modules and chain[0] != "deep":
             up = MODEL_TIERS[MODEL_TIERS.index(chain[0]) + 1]
-            chain = _lift(chain, up)
+            chain = _start_at(chain, up)
             reasons.append(f"files span {len(dirs)} modules: lifted to {up}")
     links = links_for(chain, reg)
     if model is not None:
-        reg.price(model)  # an unknown model fails here, naming it
+        if not any(p.model == model for p in reg.prices):
+            known = ", ".join(sorted({p.model for p in reg.prices}))
+            raise UsageError(f"--model {model}: unknown model (no price in the registry); known: {known}")
         owner = next((t.name for t in reg.tiers.values() if t.model == model), "balanced")
         links = (Link(owner, "anthropic", model),)
         reasons.append(f"--model {model} chosen by you")

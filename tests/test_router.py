@@ -128,3 +128,8 @@ def test_retiering_is_one_line(tmp_path: Path) -> None:
 def test_triggers_match_on_word_boundaries(reg: registry.Registry) -> None:
     # "latest" contains "test" but is not a request for tests
     assert router.route("show the latest thing", reg).task != "test_writing"
+
+
+def test_tier_flag_below_the_task_still_escalates_through_its_tiers(reg: registry.Registry) -> None:
+    r = router.route("explain how the router works", reg, tier="fast")
+    assert [link.tier for link in r.links] == ["fast", "balanced", "deep"]
