@@ -33,14 +33,30 @@ def test_no_key_model_task_exits_2_with_one_line(repo: Path, capsys: pytest.Capt
     assert "Traceback" not in err
 
 
-def test_no_key_format_fix_runs_ruff(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_key_format_runs_ruff_format_only(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (repo / "app.py").write_text("import os\nx=1\n")
     assert main(["ask", "format app.py"]) == 0
-    assert (repo / "app.py").read_text() == "x = 1\n"  # formatted, unused import fixed
+    assert (repo / "app.py").read_text() == "import os\n\nx = 1\n"  # formatting never removes code
     assert "reformatted app.py" in capsys.readouterr().out
     (row,) = rows()
     assert (row["tier"], row["provider"], row["outcome"], row["cost_micros"]) == ("tool", "tool", "ok", 0)
     assert row["counterfactual_micros"] > 0  # what the deep model would have cost
+
+
+@pytest.mark.parametrize(
+    "text", ["fix the lint in app.py", "sort imports in app.py", "remove unused imports from app.py"]
+)
+def test_lint_requests_also_apply_ruffs_fixes(
+    repo: Path, capsys: pytest.CaptureFixture[str], text: str
+) -> None:
+    (repo / "app.py").write_text("import os\nx=1\n")
+    assert main(["ask", text]) == 0
+    assert (repo / "app.py").read_text() == "x = 1\n"
+
+
+def test_format_of_a_missing_file_names_it(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ask", "format nothere.py"]) == 2
+    assert "codetier: no such file: nothere.py" in capsys.readouterr().err
 
 
 def test_no_key_rename_runs_rope_across_modules(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -21,6 +21,8 @@ def format_fix(payload: Mapping[str, Any]) -> str:
     root = Path(payload["root"])
     paths = list(payload["paths"])
     formatted = ruff.format_files(paths, root)
+    if not payload.get("fix", True):
+        return json.dumps({"formatted": formatted, "fixed": [], "remaining": []})
     fixed = ruff.fix_files(paths, root)
     if fixed:  # a fix can leave lines ruff format would wrap differently
         formatted = sorted(set(formatted) | set(ruff.format_files(fixed, root)))
