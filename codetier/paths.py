@@ -1,4 +1,5 @@
-"""Where codetier keeps user state. `CODETIER_HOME` relocates all of it."""
+"""Where codetier keeps user state (`CODETIER_HOME` relocates all of it) and
+the user config file."""
 
 from __future__ import annotations
 
@@ -17,10 +18,8 @@ def home() -> Path:
 
 
 def user_config() -> Path:
-    """The user-level config file."""
-    override = os.environ.get("CODETIER_HOME")
-    if override:
-        return Path(override) / "config.toml"
+    """The user-level config file (`$XDG_CONFIG_HOME/codetier/config.toml` on
+    Linux). Settings are not state: CODETIER_HOME does not move them."""
     import platformdirs
 
     return Path(platformdirs.user_config_dir("codetier", appauthor=False)) / "config.toml"
