@@ -27,6 +27,13 @@ def usd(micros: int) -> str:
     return f"${dollars:.2f}"
 
 
+def width() -> int:
+    """The terminal's width; 120 when output is not a terminal (COLUMNS wins)."""
+    import shutil
+
+    return shutil.get_terminal_size((120, 24)).columns
+
+
 def table(title: str, columns: list[str], rows: list[list[str]]) -> None:
     """Render a table with rich (imported only when a table is printed)."""
     from rich.console import Console
@@ -37,4 +44,4 @@ def table(title: str, columns: list[str], rows: list[list[str]]) -> None:
         t.add_column(col, justify="left" if i == 0 else "right")
     for row in rows:
         t.add_row(*row)
-    Console(file=sys.stdout, width=120).print(t)
+    Console(file=sys.stdout, width=width()).print(t)

@@ -37,6 +37,7 @@ def isolated(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
         "PRE_COMMIT_HOME": str(base / "pre-commit"),
         "GIT_CONFIG_GLOBAL": str(gitconfig),
         "GIT_CONFIG_NOSYSTEM": "1",
+        "COLUMNS": "120",  # tables render the same in a terminal and in CI
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from typing import IO, Any
 
+from codetier import output
 from codetier.output import usd
 
 TIER_STYLE = {"tool": "green", "fast": "cyan", "balanced": "yellow", "deep": "magenta"}
@@ -21,14 +22,14 @@ def _tokens(n: int) -> str:
 
 
 def render(
-    report: dict[str, Any], file: IO[str] | None = None, *, width: int = 120, color: bool = True
+    report: dict[str, Any], file: IO[str] | None = None, *, width: int | None = None, color: bool = True
 ) -> None:
     """Print the report. `color=False` gives plain text (what the golden files hold)."""
     from rich.console import Console
 
     console = Console(
         file=file or sys.stdout,
-        width=width,
+        width=width or output.width(),
         no_color=not color,
         color_system="auto" if color else None,
         highlight=False,
