@@ -2,7 +2,8 @@
 
 An existing hook that is not ours is never overwritten unless forced; when
 forced it is kept beside ours as `<hook>.legacy` (pre-commit's convention),
-and `uninstall` puts it back.
+our hook runs it first with the same arguments (its failure fails the
+commit, as in pre-commit's migration mode), and `uninstall` puts it back.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def _refuse(path: Path) -> UsageError:
     )
     return UsageError(
         f"{path} exists and is not codetier's{hint}; use --force to install anyway"
-        f" (the old hook is kept as {path.name}.legacy)"
+        f" (the old hook is kept as {path.name}.legacy and still runs first)"
     )
 
 

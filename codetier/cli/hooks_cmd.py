@@ -10,13 +10,20 @@ from codetier.tools import git
 def hooks() -> None:
     """Install codetier as plain git hooks (for repos without pre-commit).
 
-    With pre-commit, add this repository's hooks to .pre-commit-config.yaml
-    instead (see docs/hooks.md).
+    With pre-commit, add codetier's hooks (codetier-commit-msg, codetier-fix,
+    codetier-changelog) to .pre-commit-config.yaml instead, with the git URL
+    where you host codetier and a rev (tag or commit SHA) that exists there;
+    see the hooks page of the codetier documentation (docs/hooks.md in the
+    source).
     """
 
 
 @hooks.command()
-@click.option("--force", is_flag=True, help="Replace existing hooks (kept as <hook>.legacy).")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace existing hooks; each is kept as <hook>.legacy and runs first.",
+)
 @click.option("--fix", "with_fix", is_flag=True, help="Also run ruff format + fix on staged Python files.")
 @click.option("--changelog", "with_changelog", is_flag=True, help="Also add a CHANGELOG.md entry per commit.")
 def install(force: bool, with_fix: bool, with_changelog: bool) -> None:
