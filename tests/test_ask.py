@@ -198,10 +198,11 @@ def test_dry_run_calls_nothing(stub: StubAPI, repo: Path, capsys: pytest.Capture
 def test_dry_run_json_gives_a_range(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["ask", "design a plugin architecture", "--dry-run", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    low, high = data["estimate_usd"]
+    low, high = data["estimate_micros"]
     assert data["tier"] == "deep"
     assert 0 < low < high
-    assert high == pytest.approx((data["context_tokens"] * 4 + 16_000 * 20) / 1e6)
+    assert high == data["context_tokens"] * 4 + 16_000 * 20
+    assert data["estimate_note"] == "the plan call only; its subtasks then run on cheaper tiers"
 
 
 def test_files_are_sent_as_context(stub: StubAPI, repo: Path) -> None:

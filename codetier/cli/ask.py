@@ -66,14 +66,18 @@ def ask(
                 r = Route(r.task, r.tier, r.links, (picked[1], *r.reasons), r.context_tokens)
     if dry_run:
         low, high = estimate_range(r, reg, r.context_tokens)
+        planned = r.task in PLANNED_TASKS
+        note = "the plan call only; its subtasks then run on cheaper tiers" if planned else ""
         if as_json:
-            output.emit_json({**describe(r), "estimate_usd": [low / 1e6, high / 1e6]})
+            output.emit_json({**describe(r), "estimate_micros": [low, high], "estimate_note": note})
         else:
             show(r)
             output.echo(
                 f"estimate: {output.usd(low)} to {output.usd(high)}"
                 " (input counted locally; output up to max_tokens)"
             )
+            if note:
+                output.echo(f"          {note}")
         return
     if r.task in PLANNED_TASKS:  # plan → execute; the tree is touched only with --apply
         from codetier.plan import command
@@ -95,7 +99,7 @@ def ask(
                 "request_id": result.request_id,
                 "output": shown,
                 "served_by": {"tier": result.link.tier, "model": result.link.model},
-                "cost_usd": result.cost_micros / 1e6,
+                "cost_micros": result.cost_micros,
                 "attempts": [a.line() for a in result.attempts],
             }
         )
