@@ -58,7 +58,9 @@ def run(
     try:
         done = pipeline.run(text, root, route, reg, cfg, ctx, named, on_plan=on_plan, on_done=on_done)
     except (PlanFailed, ApplyRefused):
-        output.err(accounting.summary_line(_split(ctx.request_id)))
+        failed = _split(ctx.request_id)
+        if failed.cost_micros:  # nothing was spent: no "$0.00 + $0.00" line before the error
+            output.err(accounting.summary_line(failed))
         raise
     split = _split(done.request_id)
     refused: ApplyRefused | None = None

@@ -4,6 +4,7 @@ relevant files and returns a plan; an invalid plan gets one repair attempt
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -49,7 +50,7 @@ PLANNABLE_TASKS = ("implement", "test_writing", "docstring", "debug")
 
 
 class PlanFailed(CodetierError):
-    """No valid plan after the repair attempt (or no model answered)."""
+    """No valid plan after the repair attempt, or no model answered at all."""
 
 
 def context(
@@ -152,11 +153,27 @@ def make_plan(
 ) -> Result:
     """Run the plan call; the Result's value is a checked schema.Plan."""
     plan_job = job(text, root, reg, r.task, named, settings, buffers)
+    checked: list[bool] = []  # one entry per answer that came back and was checked
+
+    def check(c: Completion) -> Check:
+        verdict = plan_job.check(c)
+        checked.append(verdict.ok)
+        return verdict
+
     try:
-        return engine.run(plan_job, repair_route(r), reg, ctx)
+        return engine.run(dataclasses.replace(plan_job, check=check), repair_route(r), reg, ctx)
     except AllAttemptsFailed as e:
         lines = "\n".join(f"  {line}" for line in e.lines)
-        raise PlanFailed(f"no valid plan after one repair attempt:\n{lines}") from None
+        raise PlanFailed(f"{_why(len(checked))}:\n{lines}") from None
+
+
+def _why(answers: int) -> str:
+    """A provider error is not a failed plan check: say which one happened."""
+    if answers == 0:
+        return "no plan was made: the model could not be reached"
+    if answers == 1:
+        return "no valid plan (the only answer failed the plan check; the other call did not get through)"
+    return "no valid plan after one repair attempt"
 
 
 def dumps(plan: schema.Plan) -> str:
