@@ -86,7 +86,10 @@ class Attempt:
     latency_ms: int
 
     def line(self) -> str:
-        return f"{self.link.tier} ({self.link.label}): {self.outcome}: {self.reason}"
+        """`balanced (claude-sonnet-5-5): provider error: the API is overloaded (529)`."""
+        who = self.link.tier if self.link.label == self.link.tier else f"{self.link.tier} ({self.link.label})"
+        what = self.outcome.replace("_", " ")
+        return f"{who}: {what}: {self.reason}" if self.reason else f"{who}: {what}"
 
 
 @dataclass(frozen=True)

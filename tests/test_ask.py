@@ -159,8 +159,8 @@ def test_every_link_failing_exits_1_with_a_line_per_attempt(
     assert main(["ask", "explain how the router works"]) == 1
     err = capsys.readouterr().err.splitlines()
     assert err[0] == "codetier: every attempt failed:"
-    assert err[1].startswith("  balanced (claude-sonnet-5-5): provider_error:")
-    assert err[2].startswith("  deep (claude-opus-5-5): provider_error:")
+    assert err[1].startswith("  balanced (claude-sonnet-5-5): provider error:")
+    assert err[2].startswith("  deep (claude-opus-5-5): provider error:")
     assert len(err) == 3
     assert [r["outcome"] for r in rows()] == ["provider_error", "provider_error"]
 
@@ -253,7 +253,7 @@ def test_rejected_key_does_not_escalate_to_other_models(
     err = capsys.readouterr().err.splitlines()
     assert (
         err[1]
-        == "  balanced (claude-sonnet-5-5): provider_error: the API key was rejected (401): invalid x-api-key"
+        == "  balanced (claude-sonnet-5-5): provider error: the API key was rejected (401): invalid x-api-key"
     )
     assert len(err) == 2
     assert stub.calls == 1

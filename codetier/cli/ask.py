@@ -107,6 +107,6 @@ def ask(
     output.echo(shown)
     escalated = len(result.attempts) > 1
     note = f" after {len(result.attempts)} attempts" if escalated else ""
-    output.err(
-        f"[{r.task} · {result.link.tier}:{result.link.label} · {output.usd(result.cost_micros)}{note}]"
-    )
+    link = result.link
+    served = link.tier if link.label == link.tier else f"{link.tier}:{link.label}"
+    output.err(f"[{r.task} · {served} · {output.usd(result.cost_micros)}{note}]")
