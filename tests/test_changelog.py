@@ -151,6 +151,10 @@ def test_release_rejects_a_version_or_date_that_is_not_one(
     assert "expected a version" in capsys.readouterr().err
     assert cli.main(["changelog", "--release", "1.0.0", "--date", "tomorrow"]) == 2
     assert "--date: expected YYYY-MM-DD, got 'tomorrow'" in capsys.readouterr().err
+    assert cli.main(["changelog", "--release", "1.1.0", "--date", "2026-13-45"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "'2026-13-45' is not a valid date" in err
+    assert not (repo / "CHANGELOG.md").exists()
 
 
 def test_the_release_handler_reports_json(repo: Path) -> None:

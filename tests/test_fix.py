@@ -86,8 +86,11 @@ def test_fix_llm_without_a_key_reports(repo: Path, capsys: pytest.CaptureFixture
 
 
 def test_a_missing_path_is_a_clear_error(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["fix", "nope.py"]) == 1
-    assert "nope.py: no such file" in capsys.readouterr().err
+    (repo / "app.py").write_text("import os\nx=1\n")
+    assert cli.main(["fix", "app.py", "nope.py"]) == 2  # a usage error, as click's own path checks
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "nope.py: no such file" in err
+    assert (repo / "app.py").read_text() == "import os\nx=1\n"  # nothing touched
 
 
 def test_hook_fails_when_it_changed_a_file_and_passes_when_clean(repo: Path) -> None:

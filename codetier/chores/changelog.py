@@ -3,6 +3,7 @@ draft last) and the release section from Conventional Commits (tool tier)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Sequence
@@ -156,13 +157,24 @@ class Released:
     since: str | None
 
 
+def valid_date(date: str) -> str:
+    """A real calendar date written YYYY-MM-DD, or a UsageError saying so."""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
+        raise UsageError(f"--date: expected YYYY-MM-DD, got {date!r}")
+    try:
+        dt.date.fromisoformat(date)
+    except ValueError as e:
+        raise UsageError(f"--date: {date!r} is not a valid date ({e})") from None
+    return date
+
+
 def write_release(
     root: Path, cfg: Config, reg: Registry, version: str, *, date: str | None = None, dry_run: bool = False
 ) -> Released:
     if not re.fullmatch(r"v?\d+(\.\d+)*([\-+.][\w.\-+]+)?", version):
         raise UsageError(f"--release: expected a version such as 1.2.0, got {version!r}")
-    if date is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
-        raise UsageError(f"--date: expected YYYY-MM-DD, got {date!r}")
+    if date is not None:
+        valid_date(date)
     version = version.removeprefix("v")
     path = root / changelog_path(cfg)
     text = path.read_text("utf-8") if path.exists() else ""

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from codetier import output
 from codetier.chores.lint_fix import run_fix
 from codetier.cli.common import load
+from codetier.errors import UsageError
 from codetier.tools import git
 
 
@@ -18,6 +21,9 @@ def fix(paths: tuple[str, ...]) -> None:
     the fast tier first, and a rewrite is kept only if it parses and ruff
     passes on it.
     """
+    missing = [p for p in paths if not Path(p).exists()]
+    if missing:  # a usage error (exit 2), as click's own path checks
+        raise UsageError(f"fix: {missing[0]}: no such file or directory")
     root = git.toplevel()
     cfg, reg = load(root)
     report = run_fix(root, cfg, reg, paths, source="cli")
