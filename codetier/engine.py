@@ -8,18 +8,22 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from codetier import ledger, pricing, providers, redact, tokens
+from codetier import pricing, tokens
 from codetier.errors import AllAttemptsFailed, BudgetRefused, NoKeyError
-from codetier.ledger.reports import spent_by_tier
 from codetier.providers.base import Call, Completion, Provider, ProviderError
 from codetier.registry import Registry
+
+if TYPE_CHECKING:
+    import sqlite3
+
+# The ledger, the providers and the redaction patterns load when a route runs,
+# not when one is only computed: `codetier route` stays fast.
 
 
 @dataclass(frozen=True)
@@ -230,6 +234,8 @@ class _Recorder:
             usage_cf = pricing.Usage(input=fitted.n_in, output=tokens.estimate(completion.text))
         else:
             usage_cf = usage
+        from codetier import ledger
+
         ledger.record(
             self.db,
             ledger.Row(
@@ -272,6 +278,9 @@ def run(
     registry_of_providers: Mapping[str, Callable[[], Provider]] | None = None,
 ) -> Result:
     """Try each link in turn until one passes its check; record every attempt."""
+    from codetier import ledger, providers
+    from codetier.ledger.reports import spent_by_tier
+
     ctx = ctx or Context()
     factories = registry_of_providers or providers.PROVIDERS
     task = reg.task(job.task)
@@ -334,6 +343,8 @@ def run(
 
 def _redacted(call: Call) -> tuple[Call, bool]:
     """Nothing secret-shaped reaches a model: redact the system and the prompt."""
+    from codetier import redact
+
     system, prompt = redact.redact(call.system), redact.redact(call.prompt)
     if not (system.count or prompt.count):
         return call, False
