@@ -34,9 +34,22 @@ def daemon() -> None:
     """The optional background daemon: warm engine, commit messages drafted before git asks.
 
     One per user, on a Unix socket only you can open. It watches the git dirs
-    of repos that used it and drafts the commit message when you `git add`;
-    the prepare-commit-msg hook takes the draft when there is one and works
-    in-process when there is not (or no daemon runs). See docs/daemon.md.
+    of repos that used it and drafts the commit message when you `git add`
+    (only when ANTHROPIC_API_KEY or ANTHROPIC_BASE_URL is set: without a model
+    there is nothing to draft ahead); the prepare-commit-msg hook takes the
+    draft when there is one and works in-process when there is not (or no
+    daemon runs). Nothing needs the daemon; it only makes commits faster.
+
+    `codetier spend` counts drafts made ahead and never used as waste.
+
+    Config keys, in [daemon] of .codetier.toml or your user config:
+
+    \b
+      auto_start = false   the first hook that finds no daemon starts one
+      precompute = true    draft when the staged change changes
+      idle_minutes = 0     exit after this many idle minutes (0: never)
+
+    More in the codetier documentation (docs/daemon.md in the source).
     """
 
 
