@@ -58,7 +58,7 @@ def render(data: dict[str, Any], file: Any = None, *, color: bool = True) -> Non
     from rich.table import Table
 
     usd = output.usd
-    console = Console(file=file or sys.stdout, width=120, no_color=not color, highlight=False)
+    console = Console(file=file or sys.stdout, width=output.width(), no_color=not color, highlight=False)
     scan = data["scan"]
     t = Table(title="Claude Code usage by day and model", title_justify="left")
     for i, col in enumerate(
