@@ -91,3 +91,10 @@ def test_an_invalid_new_name_says_so(repo: Path, capsys: pytest.CaptureFixture[s
         rename.parse("rename make_user to class")
     assert main(["ask", "rename make_user to 123bad"]) == 2
     assert "not a valid Python identifier" in capsys.readouterr().err
+
+
+def test_ask_force_renames_over_uncommitted_edits(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "app.py").write_text(USES + "# my unsaved thought\n")
+    assert main(["ask", "rename make_user to create_user", "--force"]) == 0
+    assert "create_user('a')" in (project / "app.py").read_text()
+    assert "ignores them" not in capsys.readouterr().err

@@ -84,10 +84,11 @@ def ask(
 
         command.run(text, r, reg, cfg, root, paths, ctx, apply=apply, force=force, as_json=as_json)
         return
-    if apply or force:
+    writes = r.task == "rename"  # renames write through the same undoable transaction
+    if apply or (force and not writes):
         output.err(f"note: --apply and --force apply to plan → execute tasks; {r.task} ignores them")
     chore = chores.get(r.task)
-    req = chores.Request(text=text, root=root, files=paths)
+    req = chores.Request(text=text, root=root, files=paths, options={"force": force})
     result = engine.run(chore.job(req, reg), r, reg, ctx)
     for warning in result.warnings:  # e.g. a budget step-down
         output.err(f"codetier: warning: {warning}")
