@@ -18,9 +18,10 @@ from typing import Any
 from codetier import __version__, config, ledger, registry
 from codetier.daemon import client, ledger_rows, repos
 from codetier.daemon.cache import DraftCache
-from codetier.daemon.precompute import Drafter, Precomputer, draft_commit_message, model_reachable
+from codetier.daemon.precompute import Drafter, Precomputer, draft_commit_message
 from codetier.daemon.protocol import INVALID_PARAMS, Handler, RpcFailure, param
 from codetier.daemon.watcher import Watcher
+from codetier.providers.keys import model_reachable
 
 log = logging.getLogger("codetier.daemon")
 

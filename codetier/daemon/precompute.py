@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -23,6 +22,7 @@ from codetier.daemon.cache import Draft, DraftCache, key
 from codetier.engine import Link
 from codetier.errors import CodetierError
 from codetier.providers.base import Call
+from codetier.providers.keys import model_reachable
 
 log = logging.getLogger("codetier.daemon")
 TASK = "commit_message"
@@ -57,15 +57,6 @@ def draft_commit_message(
 
     result = engine.run(dataclasses.replace(job, build=build), route, reg, ctx)
     return str(result.value) if result.link.model is not None else None
-
-
-def model_reachable() -> bool:
-    """A key or a base URL is set (as providers.anthropic.credentials(), without importing the SDK)."""
-    return bool(
-        os.environ.get("ANTHROPIC_API_KEY")
-        or os.environ.get("ANTHROPIC_AUTH_TOKEN")
-        or os.environ.get("ANTHROPIC_BASE_URL")
-    )
 
 
 Drafter = Callable[[Path, config.Config, registry.Registry, engine.Context, Callable[[], bool]], str | None]
