@@ -159,11 +159,14 @@ class Fitted:
 
 
 def prepare(job: Job, link: Link, failures: Sequence[str], reg: Registry) -> tuple[Call, bool]:
-    """Build a link's call; a model call gets the SDK settings and is redacted."""
+    """Build a link's call; a model call gets the SDK settings, the task's
+    effort when the model takes one (never a parameter it rejects), and is redacted."""
     call = job.build(link, tuple(failures))
     if link.model is None:
         return call, job.redacted
-    call = dataclasses.replace(call, timeout=reg.timeout_s, max_retries=reg.max_retries)
+    model = reg.models.get(link.model)
+    effort = reg.task(job.task).effort if model is not None and model.effort else None
+    call = dataclasses.replace(call, timeout=reg.timeout_s, max_retries=reg.max_retries, effort=effort)
     call, found = _redacted(call)
     return call, job.redacted or found
 

@@ -193,14 +193,12 @@ def job_for(ctx: CommitContext, reg: Registry, budget_tokens: int) -> Job:
     payload = drafts.payload_of(ctx.files, ctx.style)
 
     def build(link: Link, failures: Sequence[str]) -> Call:
-        model = reg.models.get(link.model) if link.model else None
         return Call(
             task=TASK,
             model=link.model,
             system=SYSTEM.get(spec.variant(link.tier), SYSTEM["standard"]),
             prompt=with_failures(base, failures),
             max_tokens=spec.max_tokens,
-            effort=spec.effort if model and model.effort else None,
             payload=payload,
         )
 

@@ -37,14 +37,12 @@ def job(req: Request, reg: Registry, task: str) -> Job:
 
     def build(link: Link, failures: Sequence[str]) -> Call:
         variant = spec.variant(link.tier)
-        model = reg.models.get(link.model) if link.model else None
         return Call(
             task=task,
             model=link.model,
             system=SYSTEM.get(variant, SYSTEM["standard"]),
             prompt=with_failures(base, failures),
             max_tokens=spec.max_tokens,
-            effort=spec.effort if model and model.effort else None,
         )
 
     return Job(task, build, not_truncated)

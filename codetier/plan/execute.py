@@ -114,9 +114,7 @@ def subtask_job(s: Subtask, ho: Handoff, reg: Registry, spent: list[tuple[int, i
         prompt = handoff.fit(ho, _window(reg, link), extra) or ho.render(3)
         if extra:
             prompt += "\n\n" + "\n".join(extra)
-        model = reg.models.get(link.model) if link.model else None
-        effort = spec.effort if model and model.effort else None
-        return Call(s.task, link.model, handoff.SYSTEM, prompt, spec.max_tokens, effort=effort)
+        return Call(s.task, link.model, handoff.SYSTEM, prompt, spec.max_tokens)
 
     def check(c: Completion) -> Check:
         if c.model is not None:

@@ -117,9 +117,7 @@ def job(
             )
         elif failures:
             prompt += "\n\nEarlier attempts failed:\n" + "\n".join(f"- {f}" for f in failures)
-        model = reg.models.get(link.model) if link.model else None
-        effort = spec.effort if model and model.effort else None
-        return Call(task, link.model, system, prompt, spec.max_tokens, effort=effort)
+        return Call(task, link.model, system, prompt, spec.max_tokens)
 
     def check(c: Completion) -> Check:
         last.append(c.text.strip()[:20_000])
