@@ -230,10 +230,9 @@ def test_a_later_replay_of_an_old_message_adds_nothing(
     assert again["scan"]["new_entries"] == 1 and again["scan"]["duplicates"] == 1
     assert again["totals"]["entries"] == first["totals"]["entries"] + 1
     db = ledger.connect()
-    raw = db.execute("SELECT COUNT(*), SUM(input_tokens), SUM(cost_micros) FROM audit_usage").fetchone()
+    (keys,) = db.execute("SELECT COUNT(*) FROM audit_keys").fetchone()
     db.close()
-    tot = again["totals"]
-    assert raw == (tot["entries"], tot["input_tokens"], tot["cost_micros"])
+    assert keys == again["totals"]["entries"]
 
 
 @pytest.mark.parametrize(

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
+
+import msgspec
 
 SYNTHETIC = "<synthetic>"
 _REQUEST_ID = b'"requestId":"'
@@ -52,6 +55,52 @@ class Progress:
     malformed: int = 0
     bytes: int = 0
     repeats: int = 0  # usage lines skipped unparsed: the same request as the line before
+
+
+# The fast path (see _fast): a whole block of lines decoded in C into these, keeping only
+# the fields the audit reads (message content, tool results etc. are skipped unread).
+# Scalars are typed Any and checked in Python exactly as usage_of / prompt_of check them;
+# a shape they cannot hold (a non-object message or usage, say) fails the block, which is
+# then read line by line.
+class _Usage(msgspec.Struct):
+    input_tokens: Any = None
+    output_tokens: Any = None
+    cache_creation_input_tokens: Any = 0
+    cache_read_input_tokens: Any = 0
+    cache_creation: Any = None
+
+
+class _Block(msgspec.Struct):
+    type: Any = None
+    text: Any = None
+
+
+class _Message(msgspec.Struct):
+    id: Any = ""
+    model: Any = None
+    role: Any = "user"
+    usage: _Usage | None = None
+    content: str | list[_Block] | None = None
+
+
+class _Line(msgspec.Struct):
+    type: Any = None
+    timestamp: Any = None
+    requestId: Any = ""
+    sessionId: Any = None
+    cwd: Any = None
+    isSidechain: Any = None
+    isMeta: Any = None
+    uuid: Any = None
+    message: _Message | None = None
+
+
+_INDENTED = re.compile(rb"\n[ \t\r]")
+_LINES = msgspec.json.Decoder(_Line).decode_lines
+
+
+class _Slow(Exception):
+    """The block needs the line-by-line path."""
 
 
 def _time(value: Any) -> dt.datetime:
@@ -145,51 +194,174 @@ def _blocks(path: Path, progress: Progress) -> Iterator[tuple[int, bytes]]:
             yield base, block
 
 
-def read(path: Path, progress: Progress) -> Iterator[Usage | Prompt]:
-    """Usage entries and prompts from `progress.offset` on. Lines are split in C and
-    tested for the two keys with substring searches (inside a JSON string quotes are
-    escaped, so these byte patterns are real keys); only candidates are parsed."""
-    previous = b""  # requestId of the last usage line that parsed
-    loads, name = json.loads, str(path)
-    for base, block in _blocks(path, progress):
-        start = 0
-        for line in block.split(b"\n"):
-            line_start, start = start, start + len(line) + 1
-            if not line:
+def _fast(block: bytes, progress: Progress, previous: list[str]) -> list[Usage | Prompt]:
+    """A block's entries with every line decoded in one C call. Raises _Slow when any
+    line is not a well-formed object of the expected shape, or an entry has no id of its
+    own (its key is then the line's offset): the caller reads that block line by line,
+    which counts malformed lines. Same entries, same checks as `_slow`."""
+    if block[:1] != b"{" or _INDENTED.search(block):
+        raise _Slow  # a line that starts with white space: _slow counts it as malformed
+    try:
+        lines = _LINES(block)
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        raise _Slow from None
+    out: list[Usage | Prompt] = []
+    last = previous[0]
+    times: dict[str, dt.datetime] = {}
+    for obj in lines:
+        message = obj.message
+        if message is None:
+            continue
+        usage = message.usage
+        if usage is not None:
+            rid = obj.requestId
+            if rid and rid == last:
+                progress.repeats += 1
                 continue
-            if line[0] != 0x7B:  # "{": cannot be a JSON object
+            model, n_in, n_out = message.model, usage.input_tokens, usage.output_tokens
+            created, read = usage.cache_creation_input_tokens, usage.cache_read_input_tokens
+            message_id = message.id
+            stamp = obj.timestamp
+            ts = times.get(stamp) if type(stamp) is str else None
+            if not (type(model) is str and type(n_in) is int and type(n_out) is int and type(created) is int
+                    and type(read) is int and type(message_id) is str and type(rid) is str):  # fmt: skip
                 progress.malformed += 1
-            usage = b'"usage"' in line
-            if usage:
-                rid = b""
-                if (i := line.find(_REQUEST_ID)) >= 0:
-                    i += len(_REQUEST_ID)
-                    rid = line[i : line.find(b'"', i)]
-                    if rid and rid == previous:
-                        progress.repeats += 1
-                        continue
-            elif b'"user"' not in line or _TOOL_RESULT in line:
                 continue
-            try:
-                obj = loads(line.decode("utf-8", "replace"))
-            except ValueError:
-                progress.malformed += 1
-                continue
-            if not isinstance(obj, dict):
-                progress.malformed += 1
-                continue
-            where = f"{name}:{base + line_start}"
-            message = obj.get("message")
-            if isinstance(message, dict) and isinstance(message.get("usage"), dict):
+            if ts is None:
                 try:
-                    entry = usage_of(obj, where)
+                    ts = times[stamp] = _time(stamp)
                 except (ValueError, TypeError):
                     progress.malformed += 1
                     continue
-                previous = rid if usage else b""
-                if entry is not None:
-                    yield entry
-            elif obj.get("type") == "user":
-                prompt = prompt_of(obj, where)
-                if prompt is not None:
-                    yield prompt
+            last = rid if rid else ""
+            if model == SYNTHETIC:
+                continue
+            if not message_id:
+                raise _Slow
+            split = usage.cache_creation
+            one_hour = split.get("ephemeral_1h_input_tokens") if type(split) is dict else 0
+            one_hour = min(one_hour, created) if type(one_hour) is int and one_hour > 0 else 0
+            session, project = obj.sessionId, obj.cwd
+            out.append(
+                Usage(
+                    f"{message_id}:{rid}",
+                    ts,
+                    session if type(session) is str else None,
+                    project if type(project) is str else None,
+                    model,
+                    obj.isSidechain is True,
+                    n_in,
+                    n_out,
+                    created - one_hour,
+                    one_hour,
+                    read,
+                )
+            )
+        elif obj.type == "user" and not obj.isMeta and message.role == "user":
+            content = message.content
+            if isinstance(content, list):
+                if any(b.type == "tool_result" for b in content):
+                    continue
+                content = "\n".join(b.text for b in content if b.type == "text" and isinstance(b.text, str))
+            if (
+                not isinstance(content, str)
+                or not content.strip()
+                or content.lstrip().startswith(_NOT_PROMPTS)
+            ):
+                continue
+            try:
+                ts = _time(obj.timestamp)
+            except ValueError:
+                continue
+            uuid, session, project = obj.uuid, obj.sessionId, obj.cwd
+            if not isinstance(uuid, str):
+                raise _Slow
+            out.append(
+                Prompt(
+                    uuid,
+                    ts,
+                    session if isinstance(session, str) else None,
+                    project if isinstance(project, str) else None,
+                    content,
+                )
+            )
+    previous[0] = last
+    return out
+
+
+def read(path: Path, progress: Progress) -> Iterator[Usage | Prompt]:
+    """Usage entries and prompts from `progress.offset` on."""
+    previous = [""]  # requestId of the last usage line that parsed
+    name = str(path)
+    for base, block in _blocks(path, progress):
+        yield from _block(block, base, name, progress, previous)
+
+
+def _block(
+    block: bytes, base: int, name: str, progress: Progress, previous: list[str]
+) -> list[Usage | Prompt]:
+    """A block's entries by `_fast`; when it refuses, each half by itself, down to the
+    single line that `_slow` reads (a malformed line costs about one more decode)."""
+    seen = (progress.repeats, progress.malformed)
+    try:
+        return _fast(block, progress, previous)
+    except _Slow:
+        progress.repeats, progress.malformed = seen
+    cut = block.rfind(b"\n", 0, len(block) // 2) + 1 or block.find(b"\n") + 1
+    if cut >= len(block):
+        return list(_slow(block, base, name, progress, previous))
+    return _block(block[:cut], base, name, progress, previous) + _block(
+        block[cut:], base + cut, name, progress, previous
+    )
+
+
+def _slow(
+    block: bytes, base: int, name: str, progress: Progress, last: list[str]
+) -> Iterator[Usage | Prompt]:
+    """One block line by line. Lines are split in C and tested for the two keys with
+    substring searches (inside a JSON string quotes are escaped, so these byte patterns
+    are real keys); only candidates are parsed."""
+    previous = last[0].encode()
+    loads = json.loads
+    start = 0
+    for line in block.split(b"\n"):
+        line_start, start = start, start + len(line) + 1
+        if not line:
+            continue
+        if line[0] != 0x7B:  # "{": cannot be a JSON object
+            progress.malformed += 1
+        usage = b'"usage"' in line
+        if usage:
+            rid = b""
+            if (i := line.find(_REQUEST_ID)) >= 0:
+                i += len(_REQUEST_ID)
+                rid = line[i : line.find(b'"', i)]
+                if rid and rid == previous:
+                    progress.repeats += 1
+                    continue
+        elif b'"user"' not in line or _TOOL_RESULT in line:
+            continue
+        try:
+            obj = loads(line.decode("utf-8", "replace"))
+        except ValueError:
+            progress.malformed += 1
+            continue
+        if not isinstance(obj, dict):
+            progress.malformed += 1
+            continue
+        where = f"{name}:{base + line_start}"
+        message = obj.get("message")
+        if isinstance(message, dict) and isinstance(message.get("usage"), dict):
+            try:
+                entry = usage_of(obj, where)
+            except (ValueError, TypeError):
+                progress.malformed += 1
+                continue
+            previous = rid if usage else b""
+            last[0] = previous.decode("utf-8", "replace")
+            if entry is not None:
+                yield entry
+        elif obj.get("type") == "user":
+            prompt = prompt_of(obj, where)
+            if prompt is not None:
+                yield prompt

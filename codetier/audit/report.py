@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from codetier import ledger, pricing
@@ -138,16 +140,24 @@ def _tier_of(reg: Registry, model: str) -> str:
     return "balanced"
 
 
-def import_usage(db: sqlite3.Connection, reg: Registry) -> int:
-    """Copy usage not imported yet into the ledger (source claude-code); returns the rows added."""
+def import_usage(db: sqlite3.Connection, reg: Registry, paths: Sequence[Path]) -> int:
+    """Copy usage not imported yet into the ledger (source claude-code); returns the rows added.
+    The audit tables keep only keys and sums, so the rows are read again from the transcripts
+    (a one-off: an import after that finds nothing pending and reads nothing)."""
+    from codetier.audit import ingest
+
+    todo = {k for (k,) in db.execute("SELECT key FROM audit_keys WHERE imported = 0")}
+    if not todo:
+        return 0
+    found = {row[0]: row for row in ingest.entries(paths, reg) if row[0] in todo}
+    del todo
     db.execute("BEGIN IMMEDIATE")
     try:
-        rows = db.execute(
-            """SELECT key, ts, session, project, model, input_tokens, output_tokens, cache_write_5m_tokens,
-                      cache_write_1h_tokens, cache_read_tokens, cost_micros, task FROM audit_usage
-               WHERE imported = 0 ORDER BY ts"""
-        ).fetchall()
-        for key, ts, session, project, model, n_in, n_out, w5, w1, cr, cost, task in rows:
+        pending = [k for (k,) in db.execute("SELECT key FROM audit_keys WHERE imported = 0") if k in found]
+        rows = sorted(
+            (found[k][1], k, *(found[k][i] for i in (3, 4, 5, 7, 8, 9, 10, 11, 12, 13))) for k in pending
+        )
+        for ts, key, session, project, model, n_in, n_out, w5, w1, cr, cost, task in rows:
             usage = pricing.Usage(n_in, n_out, w5, w1, cr)
             when = dt.datetime.fromisoformat(ts)
             ledger.record(
@@ -173,7 +183,7 @@ def import_usage(db: sqlite3.Connection, reg: Registry) -> int:
                     counterfactual_micros=pricing.counterfactual(reg, usage, when.date()),
                 ),
             )
-        db.execute("UPDATE audit_usage SET imported = 1 WHERE imported = 0")
+        db.executemany("UPDATE audit_keys SET imported = 1 WHERE key = ?", ((k,) for k in pending))
         db.execute("COMMIT")
     except BaseException:
         db.execute("ROLLBACK")

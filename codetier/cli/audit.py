@@ -44,7 +44,7 @@ def audit(paths: tuple[Path, ...], since: str | None, as_json: bool, do_import: 
         stats = ingest.ingest(db, roots, reg)
         data = report.build(db, reg, stats, day)
         if do_import:
-            data["imported"] = report.import_usage(db, reg)
+            data["imported"] = report.import_usage(db, reg, roots)
     finally:
         db.close()
     if as_json:

@@ -163,3 +163,18 @@ def m004_rollups(db: sqlite3.Connection) -> None:
     from codetier.ledger import rollup_sql
 
     rollup_sql.m004(db)
+
+
+@migration
+def m005_audit_keys(db: sqlite3.Connection) -> None:
+    """`codetier audit` keeps only the keys it deduplicates on (the rollups hold the sums):
+    one table of usage keys (with whether `--import` copied it into the ledger) and one of
+    prompt keys, clustered on the key, in place of a full row per entry and per prompt."""
+    db.execute(
+        "CREATE TABLE audit_keys (key TEXT PRIMARY KEY, imported INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID"
+    )
+    db.execute("CREATE TABLE audit_prompt_keys (key TEXT PRIMARY KEY) WITHOUT ROWID")
+    db.execute("INSERT INTO audit_keys SELECT key, imported FROM audit_usage ORDER BY key")
+    db.execute("INSERT INTO audit_prompt_keys SELECT key FROM audit_prompts ORDER BY key")
+    db.execute("DROP TABLE audit_usage")
+    db.execute("DROP TABLE audit_prompts")

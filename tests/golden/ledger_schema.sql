@@ -126,46 +126,18 @@ CREATE TABLE audit_files (
             task TEXT,
             tier TEXT
         )
+CREATE TABLE audit_keys (key TEXT PRIMARY KEY, imported INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID
+CREATE TABLE audit_prompt_keys (key TEXT PRIMARY KEY) WITHOUT ROWID
 CREATE TABLE audit_prompt_rollup (
         day TEXT NOT NULL, task TEXT NOT NULL, tier TEXT NOT NULL, n INTEGER NOT NULL,
         PRIMARY KEY (day, task, tier)
     ) WITHOUT ROWID
-CREATE TABLE audit_prompts (
-            key TEXT PRIMARY KEY,
-            ts TEXT NOT NULL,
-            day TEXT NOT NULL,
-            session TEXT,
-            project TEXT,
-            task TEXT NOT NULL,
-            tier TEXT NOT NULL
-        )
-CREATE INDEX audit_prompts_session ON audit_prompts (session, ts)
 CREATE TABLE audit_rollup (
         day TEXT NOT NULL, model TEXT NOT NULL, task TEXT NOT NULL, tier TEXT NOT NULL,
         entries INTEGER NOT NULL, input INTEGER NOT NULL, output INTEGER NOT NULL, cw INTEGER NOT NULL,
         cr INTEGER NOT NULL, cost INTEGER NOT NULL, routed INTEGER NOT NULL,
         PRIMARY KEY (day, model, task, tier)
     ) WITHOUT ROWID
-CREATE TABLE audit_usage (
-            key TEXT PRIMARY KEY,
-            ts TEXT NOT NULL,
-            day TEXT NOT NULL,
-            session TEXT,
-            project TEXT,
-            model TEXT NOT NULL,
-            sidechain INTEGER NOT NULL DEFAULT 0,
-            input_tokens INTEGER NOT NULL,
-            output_tokens INTEGER NOT NULL,
-            cache_write_5m_tokens INTEGER NOT NULL,
-            cache_write_1h_tokens INTEGER NOT NULL,
-            cache_read_tokens INTEGER NOT NULL,
-            cost_micros INTEGER NOT NULL,
-            task TEXT,
-            tier TEXT,
-            routed_cost_micros INTEGER NOT NULL,
-            imported INTEGER NOT NULL DEFAULT 0
-        )
-CREATE INDEX audit_usage_day ON audit_usage (day, model)
 CREATE TABLE migrations (name TEXT PRIMARY KEY, applied TEXT NOT NULL)
 CREATE TABLE spend_drafts (
         id INTEGER PRIMARY KEY, cache_key TEXT NOT NULL, day TEXT NOT NULL, repo TEXT NOT NULL,
