@@ -17,7 +17,7 @@ from codetier.chores.pysource import code_block, parses
 from codetier.engine import Check, Job, Link
 from codetier.providers.base import Call, Completion
 from codetier.registry import Registry
-from codetier.tools.buffer import findings_text
+from codetier.tools.ruff import findings_text
 
 SYSTEM = (
     "You fix Python lint errors. Reply with the given lines rewritten, in one ```python block, "

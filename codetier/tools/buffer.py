@@ -7,13 +7,11 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from codetier.errors import CodetierError
 from codetier.tools import rope, ruff
 
 # Files beside the Python sources that change how pytest and rope see a project.
@@ -40,56 +38,13 @@ def shadow_tree(root: Path, overlay: Mapping[str, str]) -> Iterator[Path]:
         yield shadow
 
 
-def fix_text(text: str, filename: str, root: Path) -> str:
-    """`ruff check --fix` on a buffer through stdin; the fixed text."""
-    proc = subprocess.run(
-        [ruff.binary(), "check", "--fix", "--exit-zero", "--quiet", "--stdin-filename", filename, "-"],
-        cwd=root,
-        input=text,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise CodetierError(f"ruff could not check {filename}: {proc.stderr.strip()[:200]}")
-    return proc.stdout
-
-
-def findings_text(text: str, filename: str, root: Path) -> list[ruff.Finding]:
-    """What `ruff check` reports for a buffer."""
-    proc = subprocess.run(
-        [ruff.binary(), "check", "--output-format", "json", "--exit-zero", "--stdin-filename", filename, "-"],
-        cwd=root,
-        input=text,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    try:
-        rows = json.loads(proc.stdout or "[]")
-    except json.JSONDecodeError:
-        return []
-    out = []
-    for row in rows:
-        loc = row.get("location") or {}
-        out.append(
-            ruff.Finding(
-                filename,
-                loc.get("row", 0),
-                loc.get("column", 0),
-                row.get("code") or "",
-                row.get("message", ""),
-            )
-        )
-    return out
-
-
 def lint_fix_text(payload: Mapping[str, Any]) -> str:
     """Tool handler: fix a buffer; JSON {text, remaining: [{line, code, message}]}."""
     root, filename = Path(payload["root"]), str(payload["filename"])
-    fixed = fix_text(str(payload["text"]), filename, root)
+    fixed = ruff.fix_text(str(payload["text"]), filename, root)
     remaining = [
-        {"line": f.line, "code": f.code, "message": f.message} for f in findings_text(fixed, filename, root)
+        {"line": f.line, "code": f.code, "message": f.message}
+        for f in ruff.findings_text(fixed, filename, root)
     ]
     return json.dumps({"text": fixed, "remaining": remaining})
 

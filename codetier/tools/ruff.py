@@ -7,6 +7,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from codetier.errors import CodetierError
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -55,8 +57,28 @@ def findings(paths: list[str], cwd: Path) -> list[Finding]:
     if not paths:
         return []
     proc = _run(["check", "--output-format", "json", "--exit-zero", *paths], cwd)
+    return _parse(proc.stdout, cwd)
+
+
+def findings_text(text: str, filename: str, cwd: Path) -> list[Finding]:
+    """What `ruff check` reports for a buffer (the editor's unsaved text)."""
+    args = ["check", "--output-format", "json", "--exit-zero", "--stdin-filename", filename, "-"]
+    return _parse(_run(args, cwd, stdin=text).stdout, cwd, filename)
+
+
+def fix_text(text: str, filename: str, cwd: Path) -> str:
+    """`ruff check --fix` on a buffer through stdin; the fixed text."""
+    args = ["check", "--fix", "--exit-zero", "--quiet", "--stdin-filename", filename, "-"]
+    proc = _run(args, cwd, stdin=text)
+    if proc.returncode != 0:
+        raise CodetierError(f"ruff could not check {filename}: {proc.stderr.strip()[:200]}")
+    return proc.stdout
+
+
+def _parse(stdout: str, cwd: Path, filename: str | None = None) -> list[Finding]:
+    """ruff's JSON output as findings, paths relative to `cwd` (or `filename` for a buffer)."""
     try:
-        rows = json.loads(proc.stdout or "[]")
+        rows = json.loads(stdout or "[]")
     except json.JSONDecodeError:
         return []
     out = []
@@ -64,14 +86,9 @@ def findings(paths: list[str], cwd: Path) -> list[Finding]:
         loc = row.get("location") or {}
         name = Path(row.get("filename", "?"))
         rel = str(name.relative_to(cwd)) if name.is_absolute() and name.is_relative_to(cwd) else str(name)
+        code = row.get("code") or ""
         out.append(
-            Finding(
-                rel,
-                loc.get("row", 0),
-                loc.get("column", 0),
-                row.get("code") or "",
-                row.get("message", ""),
-            )
+            Finding(filename or rel, loc.get("row", 0), loc.get("column", 0), code, row.get("message", ""))
         )
     return out
 
