@@ -104,8 +104,14 @@ def test_plan_and_subtasks_share_one_request_id_and_split_by_phase(
     assert report["split"]["cost_micros"] == split.cost_micros
     by_id = {s["id"]: s for s in report["subtasks"]}
     assert by_id["service"]["model"] == SONNET and by_id["storage"]["model"] == HAIKU
-    exec_cost = sum(s["cost_usd"] for s in report["subtasks"])
-    assert round(exec_cost * 1e6) == split.execute.cost_micros
+    assert sum(s["cost_micros"] for s in report["subtasks"]) == split.execute.cost_micros
+    # `codetier spend --request` shows the same split.
+    assert main(["spend", "--request", report["request_id"], "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == split.as_dict()
+    assert main(["spend", "--request", report["request_id"]]) == 0
+    table = capsys.readouterr().out
+    assert "plan" in table and "execute" in table and "saved $" in table
+    assert main(["spend", "--request", "ct_nothing"]) == 2
     # Without --apply nothing is written; the checked diff is kept for later.
     assert (repo / "shop/storage.py").read_text() == STORAGE
     saved = Path(report["saved_diff"])

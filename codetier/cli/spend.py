@@ -61,6 +61,12 @@ def period(
     show_default=True,
     help="Group the table by this.",
 )
+@click.option(
+    "--request",
+    "request_id",
+    metavar="ID",
+    help="One request: its plan and execution costs against all on the deep model.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (schema codetier.spend/1).")
 @click.option("--html", "html_file", type=click.Path(dir_okay=False), help="Also write an HTML page here.")
 def spend(
@@ -72,6 +78,7 @@ def spend(
     session: str | None,
     repo: str | None,
     by: str,
+    request_id: str | None,
     as_json: bool,
     html_file: str | None,
 ) -> None:
@@ -81,6 +88,9 @@ def spend(
     A session is one repo's activity with no gap longer than
     spend.session_gap_minutes (30); `--session current` picks this repo's latest.
     """
+    if request_id:
+        show_request(request_id, as_json)
+        return
     from codetier.cli.common import load
 
     cfg, reg = load()
@@ -137,3 +147,29 @@ def spend(
     terminal.render(report)
     if html_file:
         output.err(f"wrote {html_file}")
+
+
+def show_request(request_id: str, as_json: bool) -> None:
+    """A request's split: the plan call, the execution, anything else, and the
+    same tokens with every call on the deep model."""
+    from codetier.ledger.requests import request_split
+
+    db = ledger.connect()
+    try:
+        split = request_split(db, request_id)
+    finally:
+        db.close()
+    if not (split.plan.calls or split.execute.calls or split.other.calls):
+        raise UsageError(f"--request {request_id}: no calls recorded under this id")
+    if as_json:
+        output.emit_json(split.as_dict())
+        return
+    rows = [
+        [name, str(p.calls), str(p.failed), output.usd(p.cost_micros), output.usd(p.counterfactual_micros)]
+        for name, p in (("plan", split.plan), ("execute", split.execute), ("other", split.other))
+        if p.calls
+    ]
+    rows.append(["total", "", "", output.usd(split.cost_micros), output.usd(split.counterfactual_micros)])
+    columns = ["phase", "calls", "failed", "cost", "all on deep"]
+    output.table(f"codetier spend · request {request_id}", columns, rows)
+    output.echo(f"saved {output.usd(split.savings_micros)} against sending every call to the deep model")

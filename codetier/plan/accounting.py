@@ -1,75 +1,17 @@
-"""What a plan → execute request cost, read from the ledger: the plan call,
-the execution, and the counterfactual of sending every call to the deep model.
-
-`request_split(db, request_id)` is the hook for `codetier spend`.
-"""
+"""What a plan → execute request cost, shown after a run: a table per
+subtask and one summary line. The split itself is read from the ledger
+(`codetier.ledger.requests`), which `codetier spend --request` shows too."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from codetier import output
 from codetier.engine import Result
+from codetier.ledger.requests import Phase, Split, request_split
 from codetier.plan.execute import Outcome
 
-_SPLIT = """
-SELECT COALESCE(phase, 'other'), COUNT(*), SUM(cost_micros), SUM(counterfactual_micros),
-       SUM(outcome != 'ok')
-FROM attempts WHERE request_id = ? GROUP BY 1
-"""
-
-
-@dataclass(frozen=True)
-class Phase:
-    calls: int = 0
-    cost_micros: int = 0
-    counterfactual_micros: int = 0
-    failed: int = 0
-
-
-@dataclass(frozen=True)
-class Split:
-    request_id: str
-    plan: Phase
-    execute: Phase
-    other: Phase  # rows without a phase: routing (classify) or an ordinary request
-
-    @property
-    def cost_micros(self) -> int:
-        return self.plan.cost_micros + self.execute.cost_micros + self.other.cost_micros
-
-    @property
-    def counterfactual_micros(self) -> int:
-        """The same tokens, every call priced at the deep (baseline) model."""
-        return sum(p.counterfactual_micros for p in (self.plan, self.execute, self.other))
-
-    @property
-    def savings_micros(self) -> int:
-        return self.counterfactual_micros - self.cost_micros
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "request_id": self.request_id,
-            "plan": vars(self.plan),
-            "execute": vars(self.execute),
-            "other": vars(self.other),
-            "cost_micros": self.cost_micros,
-            "counterfactual_micros": self.counterfactual_micros,
-            "savings_micros": self.savings_micros,
-        }
-
-
-def request_split(db: sqlite3.Connection, request_id: str) -> Split:
-    """Plan cost, execution cost and the all-deep counterfactual of one request
-    (rows without a phase, e.g. the router's classify call, go under `other`)."""
-    phases: dict[str, Phase] = {}
-    for phase, calls, cost, cf, failed in db.execute(_SPLIT, (request_id,)):
-        phases[phase] = Phase(int(calls), int(cost or 0), int(cf or 0), int(failed or 0))
-    return Split(
-        request_id, phases.get("plan", Phase()), phases.get("execute", Phase()), phases.get("other", Phase())
-    )
+__all__ = ["Phase", "Split", "request_split", "summary_line", "table_rows"]
 
 
 def table_rows(plan: Result, plan_cf: int, outcomes: Sequence[Outcome]) -> list[list[str]]:

@@ -114,8 +114,8 @@ def _as_json(
                 "tier": o.result.link.tier if o.result else None,
                 "model": o.result.link.model if o.result else None,
                 "attempts": len(o.result.attempts) if o.result else o.answers,
-                "cost_usd": o.cost_micros / 1e6,
-                "counterfactual_usd": o.counterfactual_micros / 1e6,
+                "cost_micros": o.cost_micros,
+                "counterfactual_micros": o.counterfactual_micros,
                 "summary": o.summary,
                 "error": o.error or None,
             }
