@@ -96,6 +96,7 @@ _PROMPT_SQL = "INSERT INTO audit_prompt_keys VALUES (?)"
 # Past this many new bytes, files are parsed by a pool of processes (one per core).
 PARALLEL_BYTES = 32_000_000
 CACHE_KB = 96_000
+ROUTES_KEPT = 20_000
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,8 @@ class Reader:
         self.reg, self.prices, self.classifier = reg, Prices(reg), Classifier(reg)
         self.days: dict[int, str] = {}
         self.routed: dict[str | None, str | None] = {}
+        self.routes: dict[str, tuple[str, str]] = {}  # prompt text -> (task, tier): prompts repeat
+        self.rates: dict[tuple[str, str, str | None], tuple[Price | None, Price | None]] = {}
 
     def _routed(self, tier: str | None) -> str | None:
         model = self.routed[tier] = _routed_model(self.reg, tier)
@@ -148,7 +151,12 @@ class Reader:
                 day = self.days[minute] = entry.ts.astimezone().date().isoformat()
             ts = entry.ts.isoformat()
             if isinstance(entry, parse.Prompt):
-                task, tier = self.classifier.route(entry.text)
+                route = self.routes.get(entry.text)
+                if route is None:
+                    if len(self.routes) > ROUTES_KEPT:
+                        self.routes.clear()
+                    route = self.routes[entry.text] = self.classifier.route(entry.text)
+                task, tier = route
                 session, project = (
                     same.setdefault(entry.session, entry.session),
                     same.setdefault(entry.project, entry.project),
@@ -162,10 +170,15 @@ class Reader:
             n_in, n_out, w5, w1, cr = (
                 entry.input, entry.output, entry.cache_write_5m, entry.cache_write_1h, entry.cache_read
             )  # fmt: skip
-            price = self.prices.get(entry.model, day)
+            rates = self.rates.get((entry.model, day, tier))
+            if rates is None:
+                routed = self.routed.get(tier) if tier in self.routed else self._routed(tier)
+                rates = self.rates[(entry.model, day, tier)] = (
+                    self.prices.get(entry.model, day),
+                    self.prices.get(routed, day) if routed else None,
+                )
+            price, routed_price = rates
             cost = _cost(price, n_in, n_out, w5, w1, cr) if price else 0
-            routed = self.routed.get(tier) if tier in self.routed else self._routed(tier)
-            routed_price = self.prices.get(routed, day) if routed else None
             routed_cost = _cost(routed_price, n_in, n_out, w5, w1, cr) if routed_price else cost
             usage_rows.append(
                 (

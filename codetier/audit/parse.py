@@ -100,7 +100,13 @@ _LINES = msgspec.json.Decoder(_Line).decode_lines
 
 
 class _Slow(Exception):
-    """The block needs the line-by-line path."""
+    """The block needs the line-by-line path; `at` is a byte inside the line at fault, if known."""
+
+    def __init__(self, at: int | None = None) -> None:
+        self.at = at
+
+
+_AT_BYTE = re.compile(r"\(byte (\d+)\)$")
 
 
 def _time(value: Any) -> dt.datetime:
@@ -203,8 +209,11 @@ def _fast(block: bytes, progress: Progress, previous: list[str]) -> list[Usage |
         raise _Slow  # a line that starts with white space: _slow counts it as malformed
     try:
         lines = _LINES(block)
-    except (msgspec.DecodeError, UnicodeDecodeError):
-        raise _Slow from None
+    except msgspec.DecodeError as e:  # "JSON is malformed: ... (byte N)" names where
+        at = _AT_BYTE.search(str(e))
+        raise _Slow(int(at.group(1)) if at else None) from None
+    except UnicodeDecodeError as e:
+        raise _Slow(e.start) from None
     out: list[Usage | Prompt] = []
     last = previous[0]
     times: dict[str, dt.datetime] = {}
@@ -300,13 +309,25 @@ def read(path: Path, progress: Progress) -> Iterator[Usage | Prompt]:
 def _block(
     block: bytes, base: int, name: str, progress: Progress, previous: list[str]
 ) -> list[Usage | Prompt]:
-    """A block's entries by `_fast`; when it refuses, each half by itself, down to the
-    single line that `_slow` reads (a malformed line costs about one more decode)."""
+    """A block's entries by `_fast`. When it refuses: the lines before the one at fault by
+    `_fast`, that line by `_slow`, the rest likewise; when the fault has no position, each
+    half by itself, down to single lines (a malformed line costs about one more decode)."""
     seen = (progress.repeats, progress.malformed)
     try:
         return _fast(block, progress, previous)
-    except _Slow:
+    except _Slow as e:
         progress.repeats, progress.malformed = seen
+        at = e.at
+    if at is not None and 0 <= at < len(block):
+        start = block.rfind(b"\n", 0, at) + 1
+        end = block.find(b"\n", at) + 1 or len(block)
+        if block[at : at + 1] == b"\n" and at > 0:  # at the newline that ends a truncated line
+            start, end = block.rfind(b"\n", 0, at) + 1, at + 1
+        out = _block(block[:start], base, name, progress, previous) if start else []
+        out += _slow(block[start:end], base + start, name, progress, previous)
+        if end < len(block):
+            out += _block(block[end:], base + end, name, progress, previous)
+        return out
     cut = block.rfind(b"\n", 0, len(block) // 2) + 1 or block.find(b"\n") + 1
     if cut >= len(block):
         return list(_slow(block, base, name, progress, previous))
