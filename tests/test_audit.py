@@ -295,3 +295,64 @@ def test_fast_cost_matches_pricing(tokens: tuple[int, int, int, int, int]) -> No
     reg = registry.build(config.load())
     for price in reg.prices:  # long-prompt tiers included (Haiku 5.5 past 100k)
         assert _cost(price, *tokens) == pricing.cost_micros(price, pricing.Usage(*tokens))
+
+
+def _dump(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":")) + "\n"
+
+
+_GOOD = [
+    _dump(prompt_line("fix the typo in the readme", "2026-11-20T09:00:00Z", "p1")),
+    _dump(usage_line("m1", "r1", "claude-opus-5", "2026-11-20T09:00:01Z", 10, 20, cw=30, cw_1h=5, cr=40)),
+    _dump(usage_line("m1", "r1", "claude-opus-5", "2026-11-20T09:00:01Z", 10, 20, cw=30, cw_1h=5, cr=40)),
+    _dump(usage_line("m2", "r2", "<synthetic>", "2026-11-20T09:00:02Z", 0, 0)),
+    _dump(usage_line(None, None, "claude-opus-5", "2026-11-20T09:00:03Z", 1, 2)),  # keyed by offset
+    _dump({"type": "user", "uuid": "t1", "timestamp": "2026-11-20T09:00:04Z",
+           "message": {"role": "user", "content": [{"type": "tool_result", "content": "x"}]}}),
+    _dump({"type": "user", "timestamp": "2026-11-20T09:00:05Z", "message": {"role": "user", "content": "no uuid"}}),
+    _dump({"type": "user", "uuid": "p2", "timestamp": "2026-11-20T09:00:06Z",
+           "message": {"role": "user", "content": [{"type": "text", "text": "rename the helper"}, 7]}}),
+]  # fmt: skip
+_BAD = [
+    '{"type":"assistant","message":{"usage":{"input_tokens":12,\n',  # cut short
+    " " + _GOOD[1],  # indented: counted as malformed, still read
+    "\n",
+    "[1, 2]\n",
+    '{"message":{"model":"m","usage":{"input_tokens":null,"output_tokens":1}},"timestamp":"2026-11-20T09:00:00Z"}\n',
+    '{"message":{"model":"m","usage":{"input_tokens":1,"output_tokens":1}},"timestamp":"yesterday"}\n',
+    '{"message":"text","type":"user"}\n',
+    '{"type":"user","message":{"role":"user","content":"caf\xe9"},"uuid":"p9","timestamp":"2026-11-20T09:00:00Z"}\n',
+]
+
+
+@pytest.mark.parametrize("bad", range(len(_BAD) + 1))
+def test_block_decoding_matches_reading_line_by_line(bad: int) -> None:
+    """The fast path (a block decoded at once, split around a malformed line) gives the same
+    entries and counts as the line-by-line path, wherever the bad line sits."""
+    from codetier.audit import parse
+
+    lines = _GOOD + _GOOD[1:3]
+    for where in (0, 3, len(lines)):
+        text = lines[:where] + _BAD[bad : bad + 1] + lines[where:]
+        block = "".join(text).encode("utf-8") + (b"\xff\n" if bad == len(_BAD) else b"")
+        fast, slow = parse.Progress(), parse.Progress()
+        got = parse._block(block, 0, "f", fast, [""], whole=True)
+        want = list(parse._slow(block, 0, "f", slow, [""]))
+        assert got == want and len(want) >= 3
+        assert (fast.malformed, fast.repeats) == (slow.malformed, slow.repeats)
+
+
+def test_import_after_plain_runs_reads_the_rows_again(
+    claude: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The audit tables keep keys and sums only: `--import` reads the transcripts again
+    for the entries not imported yet, and only those."""
+    plain = audit(capsys)
+    write(claude / "projects" / "-work-app" / "later.jsonl",
+          [usage_line("m7", "r7", "claude-opus-5", "2026-11-21T12:00:00Z", 5, 5)])  # fmt: skip
+    assert audit(capsys, "--import")["imported"] == plain["totals"]["entries"] + 1
+    assert audit(capsys, "--import")["imported"] == 0
+    db = ledger.connect()
+    (n,) = db.execute("SELECT COUNT(*) FROM attempts WHERE source = 'claude-code'").fetchone()
+    db.close()
+    assert n == plain["totals"]["entries"] + 1

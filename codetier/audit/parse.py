@@ -200,17 +200,21 @@ def _blocks(path: Path, progress: Progress) -> Iterator[tuple[int, bytes]]:
             yield base, block
 
 
-def _fast(block: bytes, progress: Progress, previous: list[str]) -> list[Usage | Prompt]:
+def _fast(block: bytes, progress: Progress, previous: list[str], whole: bool) -> list[Usage | Prompt]:
     """A block's entries with every line decoded in one C call. Raises _Slow when any
     line is not a well-formed object of the expected shape, or an entry has no id of its
     own (its key is then the line's offset): the caller reads that block line by line,
     which counts malformed lines. Same entries, same checks as `_slow`."""
-    if block[:1] != b"{" or _INDENTED.search(block):
-        raise _Slow  # a line that starts with white space: _slow counts it as malformed
+    if block[:1] != b"{":
+        raise _Slow(0)  # _slow counts a line that does not start with "{" as malformed
+    if whole and (indented := _INDENTED.search(block)):
+        raise _Slow(indented.start() + 1)
     try:
         lines = _LINES(block)
     except msgspec.DecodeError as e:  # "JSON is malformed: ... (byte N)" names where
         at = _AT_BYTE.search(str(e))
+        if at is None and str(e) == "Input data was truncated":  # at the block's end
+            raise _Slow(len(block) - 1) from None
         raise _Slow(int(at.group(1)) if at else None) from None
     except UnicodeDecodeError as e:
         raise _Slow(e.start) from None
@@ -303,30 +307,30 @@ def read(path: Path, progress: Progress) -> Iterator[Usage | Prompt]:
     previous = [""]  # requestId of the last usage line that parsed
     name = str(path)
     for base, block in _blocks(path, progress):
-        yield from _block(block, base, name, progress, previous)
+        yield from _block(block, base, name, progress, previous, whole=True)
 
 
 def _block(
-    block: bytes, base: int, name: str, progress: Progress, previous: list[str]
+    block: bytes, base: int, name: str, progress: Progress, previous: list[str], whole: bool = False
 ) -> list[Usage | Prompt]:
     """A block's entries by `_fast`. When it refuses: the lines before the one at fault by
     `_fast`, that line by `_slow`, the rest likewise; when the fault has no position, each
     half by itself, down to single lines (a malformed line costs about one more decode)."""
     seen = (progress.repeats, progress.malformed)
     try:
-        return _fast(block, progress, previous)
+        return _fast(block, progress, previous, whole)  # parts of a block were checked whole
     except _Slow as e:
         progress.repeats, progress.malformed = seen
         at = e.at
     if at is not None and 0 <= at < len(block):
-        start = block.rfind(b"\n", 0, at) + 1
+        # The line holding that byte and the one before it: a line cut short is noticed
+        # only on the next line's first byte.
+        start = block.rfind(b"\n", 0, max(block.rfind(b"\n", 0, at), 0)) + 1
         end = block.find(b"\n", at) + 1 or len(block)
-        if block[at : at + 1] == b"\n" and at > 0:  # at the newline that ends a truncated line
-            start, end = block.rfind(b"\n", 0, at) + 1, at + 1
         out = _block(block[:start], base, name, progress, previous) if start else []
         out += _slow(block[start:end], base + start, name, progress, previous)
-        if end < len(block):
-            out += _block(block[end:], base + end, name, progress, previous)
+        if end < len(block):  # checked again for indented lines if this block was
+            out += _block(block[end:], base + end, name, progress, previous, whole)
         return out
     cut = block.rfind(b"\n", 0, len(block) // 2) + 1 or block.find(b"\n") + 1
     if cut >= len(block):
