@@ -11,10 +11,12 @@ before it in its file, which the router classifies into a task and a tier.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import sqlite3
 import sys
+from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +24,7 @@ from typing import Any
 
 from codetier.audit import discover, parse
 from codetier.audit.classify import Classifier
-from codetier.audit.rollup import Rollup
+from codetier.audit.rollup import PromptKey, Rollup, UsageKey
 from codetier.registry import Price, Registry
 
 HEAD = 512
@@ -91,8 +93,9 @@ def _cost(price: Price, n_in: int, n_out: int, w5: int, w1: int, cr: int) -> int
     return round(n_in * rates[0] + n_out * rates[1] + w5 * rates[2] + w1 * rates[3] + cr * rates[4])
 
 
-_USAGE_SQL = "INSERT INTO audit_keys VALUES (?, 0)"
-_PROMPT_SQL = "INSERT INTO audit_prompt_keys VALUES (?)"
+# Keys go in as one JSON array each: SQLite unpacks it in C, faster than a bind per key.
+_USAGE_SQL = "INSERT INTO audit_keys SELECT value, 0 FROM json_each(?)"
+_PROMPT_SQL = "INSERT INTO audit_prompt_keys SELECT value FROM json_each(?)"
 # Past this many new bytes, files are parsed by a pool of processes (one per core).
 PARALLEL_BYTES = 32_000_000
 CACHE_KB = 96_000
@@ -115,18 +118,30 @@ class FileResult:
     progress: parse.Progress
     task: str | None
     tier: str | None
-    usage: list[tuple[Any, ...]]
-    prompts: list[tuple[Any, ...]]
+    usage: list[str]  # the keys of the usage entries, in order
+    values: array[int]  # per entry VALUES ints: index into rkeys, then Rollup's sums for one entry
+    rkeys: list[UsageKey]
+    prompts: list[str]  # the keys of the prompts
+    pvalues: array[int]  # per prompt: index into pkeys
+    pkeys: list[PromptKey]
     repeats: int  # usage lines that repeated the line before (same message and request)
     rollup: Rollup  # the sums of `usage` and `prompts`
     head: str  # the hash of the file's first bytes (see _head), worked out here, off the main process
+    rows: list[tuple[Any, ...]]  # whole usage rows (see ROW), when the Reader was asked for them
+
+
+# The columns of a whole usage row, as `--import` reads them (see `entries`).
+ROW = ("key", "ts", "day", "session", "project", "model", "sidechain", "input", "output", "cw5m", "cw1h",
+       "cache_read", "cost", "task", "tier", "routed")  # fmt: skip
+VALUES = 7  # ints per usage entry in FileResult.values
 
 
 class Reader:
     """Per process: parses one file's new lines into rows, priced and routed."""
 
-    def __init__(self, reg: Registry) -> None:
+    def __init__(self, reg: Registry, rows: bool = False) -> None:
         self.reg, self.prices, self.classifier = reg, Prices(reg), Classifier(reg)
+        self.rows = rows
         self.days: dict[int, str] = {}
         self.routed: dict[str | None, str | None] = {}
         self.routes: dict[str, tuple[str, str]] = {}  # prompt text -> (task, tier): prompts repeat
@@ -138,18 +153,21 @@ class Reader:
 
     def __call__(self, job: FileJob) -> FileResult:
         task, tier = job.task, job.tier
-        usage_rows: list[tuple[Any, ...]] = []
-        prompt_rows: list[tuple[Any, ...]] = []
+        keys: list[str] = []
+        values = array("q")
+        rkeys: dict[UsageKey, int] = {}
+        prompts: list[str] = []
+        pvalues = array("q")
+        pkeys: dict[PromptKey, int] = {}
+        rows: list[tuple[Any, ...]] = []
+        rollup = Rollup()
         progress = parse.Progress(job.offset)
         last, repeats = None, 0
-        # One object per distinct session, project and model: pickle sends each once per file.
-        same: dict[str | None, str | None] = {}
         for entry in parse.read(job.path, progress):
             minute = int(entry.ts.timestamp()) // 60
             day = self.days.get(minute)
             if day is None:  # the local date, worked out once per minute of timestamps
                 day = self.days[minute] = entry.ts.astimezone().date().isoformat()
-            ts = entry.ts.isoformat()
             if isinstance(entry, parse.Prompt):
                 route = self.routes.get(entry.text)
                 if route is None:
@@ -157,11 +175,13 @@ class Reader:
                         self.routes.clear()
                     route = self.routes[entry.text] = self.classifier.route(entry.text)
                 task, tier = route
-                session, project = (
-                    same.setdefault(entry.session, entry.session),
-                    same.setdefault(entry.project, entry.project),
-                )
-                prompt_rows.append((entry.key, ts, day, session, project, task, tier))
+                pk = (day, task, tier)
+                i = pkeys.get(pk)
+                if i is None:
+                    i = pkeys[pk] = len(pkeys)
+                prompts.append(entry.key)
+                pvalues.append(i)
+                rollup.prompts[pk] = rollup.prompts.get(pk, 0) + 1
                 continue
             if entry.key == last:  # Claude Code repeats the usage on every content-block line
                 repeats += 1
@@ -180,50 +200,44 @@ class Reader:
             price, routed_price = rates
             cost = _cost(price, n_in, n_out, w5, w1, cr) if price else 0
             routed_cost = _cost(routed_price, n_in, n_out, w5, w1, cr) if routed_price else cost
-            usage_rows.append(
-                (
-                    entry.key,
-                    ts,
-                    day,
-                    same.setdefault(entry.session, entry.session),
-                    same.setdefault(entry.project, entry.project),
-                    same.setdefault(entry.model, entry.model),
-                    int(entry.sidechain),
-                    entry.input,
-                    entry.output,
-                    entry.cache_write_5m,
-                    entry.cache_write_1h,
-                    entry.cache_read,
-                    cost,
-                    task,
-                    tier,
-                    routed_cost,
-                )
-            )
-        rollup = Rollup()
-        for row in usage_rows:
-            rollup.add_usage(row)
-        for row in prompt_rows:
-            rollup.add_prompt(row)
+            rk = (day, entry.model, task or "", tier or "")
+            i = rkeys.get(rk)
+            if i is None:
+                i = rkeys[rk] = len(rkeys)
+            keys.append(entry.key)
+            one = (1, n_in, n_out, w5 + w1, cr, cost, routed_cost)
+            values.append(i)
+            values.extend(one[1:])
+            rollup.add(rk, one)
+            if self.rows:
+                rows.append(
+                    (entry.key, entry.ts.isoformat(), day, entry.session, entry.project, entry.model,
+                     int(entry.sidechain), n_in, n_out, w5, w1, cr, cost, task, tier, routed_cost)
+                )  # fmt: skip
         return FileResult(
             job,
             progress,
             task,
             tier,
-            usage_rows,
-            prompt_rows,
+            keys,
+            values,
+            list(rkeys),
+            prompts,
+            pvalues,
+            list(pkeys),
             repeats + progress.repeats,
             rollup,
             job.head or _head(job.path, progress.offset),
+            rows,
         )
 
 
 _reader: Reader | None = None
 
 
-def _init_worker(reg: Registry) -> None:
+def _init_worker(reg: Registry, rows: bool) -> None:
     global _reader
-    _reader = Reader(reg)
+    _reader = Reader(reg, rows)
 
 
 def _work(job: FileJob) -> tuple[FileResult, tuple[str, ...]]:
@@ -255,12 +269,14 @@ def _jobs(db: sqlite3.Connection, paths: Sequence[Path], stats: Stats) -> list[F
     return jobs
 
 
-def _results(jobs: list[FileJob], reg: Registry, unpriced: set[str]) -> Iterator[FileResult]:
+def _results(
+    jobs: list[FileJob], reg: Registry, unpriced: set[str], rows: bool = False
+) -> Iterator[FileResult]:
     """Each file's rows, in order; in a pool of processes when there is a lot to read."""
     todo = sum(max(j.path.stat().st_size - j.offset, 0) for j in jobs)
     cores = os.cpu_count() or 1
     if todo < PARALLEL_BYTES or cores < 2 or len(jobs) < 2:
-        reader = Reader(reg)
+        reader = Reader(reg, rows)
         for job in jobs:
             yield reader(job)
         unpriced.update(reader.prices.unpriced)
@@ -269,7 +285,7 @@ def _results(jobs: list[FileJob], reg: Registry, unpriced: set[str]) -> Iterator
     import threading
 
     method = "fork" if threading.active_count() == 1 and sys.platform == "linux" else "spawn"
-    with multiprocessing.get_context(method).Pool(min(cores, 8), _init_worker, (reg,)) as pool:
+    with multiprocessing.get_context(method).Pool(min(cores, 8), _init_worker, (reg, rows)) as pool:
         for result, missing in pool.imap(_work, jobs, chunksize=4):
             unpriced.update(missing)
             yield result
@@ -297,37 +313,31 @@ def ingest(db: sqlite3.Connection, paths: Sequence[Path], reg: Registry) -> Stat
     try:
         # A first run inserts every key it sees once; later runs ask which keys exist.
         empty = db.execute("SELECT NOT EXISTS (SELECT 1 FROM audit_keys)").fetchone()[0]
-        files = []
+        files: list[tuple[Any, ...]] = []
+        fresh: list[tuple[str, UsageKey, Sequence[int]]] = []  # new to this run: asked about at the end
+        prompts: list[tuple[str, PromptKey]] = []
         for r in _results(jobs, reg, unpriced):
             stats.duplicates += r.repeats
             rollup.merge(r.rollup)  # then take back what is dropped here
-            fresh = []
-            for row in r.usage:
-                if row[0] in seen:
+            values = r.values
+            for j, key in enumerate(r.usage):
+                if key in seen:
                     stats.duplicates += 1
-                    rollup.add_usage(row, -1)
+                    one = values[j * VALUES : (j + 1) * VALUES]
+                    rollup.add(r.rkeys[one[0]], (1, *one[1:]), -1)
                 else:
-                    seen.add(row[0])
-                    fresh.append(row)
-            prompts = []
-            for row in r.prompts:
-                if row[0] in seen_prompts:
-                    rollup.add_prompt(row, -1)
+                    seen.add(key)
+                    if not empty:
+                        one = values[j * VALUES : (j + 1) * VALUES]
+                        fresh.append((key, r.rkeys[one[0]], (1, *one[1:])))
+            for j, key in enumerate(r.prompts):
+                if key in seen_prompts:
+                    pk = r.pkeys[r.pvalues[j]]
+                    rollup.prompts[pk] -= 1
                 else:
-                    seen_prompts.add(row[0])
-                    prompts.append(row)
-            if not empty and (fresh or prompts):
-                old = _existing(db, "audit_keys", [row[0] for row in fresh])
-                for row in fresh:
-                    if row[0] in old:
-                        stats.duplicates += 1
-                        seen.discard(row[0])
-                        rollup.add_usage(row, -1)
-                old = _existing(db, "audit_prompt_keys", [row[0] for row in prompts])
-                for row in prompts:
-                    if row[0] in old:
-                        seen_prompts.discard(row[0])
-                        rollup.add_prompt(row, -1)
+                    seen_prompts.add(key)
+                    if not empty:
+                        prompts.append((key, r.pkeys[r.pvalues[j]]))
             stats.files_read += 1
             stats.bytes += r.progress.bytes
             stats.lines += r.progress.lines
@@ -335,9 +345,20 @@ def ingest(db: sqlite3.Connection, paths: Sequence[Path], reg: Registry) -> Stat
             files.append(
                 (str(r.job.path), r.job.inode, r.progress.offset, r.progress.offset, r.head, r.task, r.tier)
             )
+        old = _existing(db, "audit_keys", sorted(key for key, _, _ in fresh))
+        for key, rk, one in fresh:
+            if key in old:
+                stats.duplicates += 1
+                seen.discard(key)
+                rollup.add(rk, one, -1)
+        old = _existing(db, "audit_prompt_keys", sorted(key for key, _ in prompts))
+        for key, pk in prompts:
+            if key in old:
+                seen_prompts.discard(key)
+                rollup.prompts[pk] -= 1
         # `seen` now holds exactly the new keys (those already stored were taken out).
-        db.executemany(_USAGE_SQL, ((k,) for k in sorted(seen)))
-        db.executemany(_PROMPT_SQL, ((k,) for k in sorted(seen_prompts)))
+        db.execute(_USAGE_SQL, (json.dumps(sorted(seen)),))
+        db.execute(_PROMPT_SQL, (json.dumps(sorted(seen_prompts)),))
         stats.entries, stats.prompts = len(seen), len(seen_prompts)
         db.executemany("INSERT OR REPLACE INTO audit_files VALUES (?,?,?,?,?,?,?)", files)
         rollup.write(db)
@@ -354,8 +375,8 @@ def entries(paths: Sequence[Path], reg: Registry) -> Iterator[tuple[Any, ...]]:
     from the start: what `--import` copies into the ledger (the audit tables keep sums)."""
     jobs = [FileJob(Path(p), 0, 0, None, None) for p in discover.files(paths)]
     seen: set[str] = set()
-    for r in _results(jobs, reg, set()):
-        for row in r.usage:
+    for r in _results(jobs, reg, set(), rows=True):
+        for row in r.rows:
             if row[0] not in seen:
                 seen.add(row[0])
                 yield row

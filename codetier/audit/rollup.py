@@ -7,7 +7,7 @@ takes back the rows it drops as duplicates (few), so it never walks every row.
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from collections.abc import Sequence
 
 UsageKey = tuple[str, str, str, str]  # day, model, task, tier
 PromptKey = tuple[str, str, str]  # day, task, tier
@@ -18,32 +18,21 @@ class Rollup:
         self.usage: dict[UsageKey, list[int]] = {}
         self.prompts: dict[PromptKey, int] = {}
 
-    def add_usage(self, row: tuple[Any, ...], sign: int = 1) -> None:
-        """Count an audit_usage row (see ingest._USAGE_SQL for its columns); sign -1 takes it back."""
-        key = (row[2], row[5], row[13] or "", row[14] or "")
+    def add(self, key: UsageKey, one: Sequence[int], sign: int = 1) -> None:
+        """Count one usage entry: `one` is (1, input, output, cache writes, cache reads, cost,
+        routed cost); sign -1 takes it back."""
         sums = self.usage.get(key)
         if sums is None:
             sums = self.usage[key] = [0] * 7
-        sums[0] += sign
-        sums[1] += sign * row[7]
-        sums[2] += sign * row[8]
-        sums[3] += sign * (row[9] + row[10])
-        sums[4] += sign * row[11]
-        sums[5] += sign * row[12]
-        sums[6] += sign * row[15]
-
-    def add_prompt(self, row: tuple[Any, ...], sign: int = 1) -> None:
-        key = (row[2], row[5], row[6])
-        self.prompts[key] = self.prompts.get(key, 0) + sign
+        for i, v in enumerate(one):
+            sums[i] += sign * v
 
     def merge(self, other: Rollup) -> None:
         for key, values in other.usage.items():
             sums = self.usage.get(key)
-            if sums is None:
-                self.usage[key] = list(values)
-            else:
-                for i, v in enumerate(values):
-                    sums[i] += v
+            self.usage[key] = (
+                list(values) if sums is None else [a + b for a, b in zip(sums, values, strict=True)]
+            )
         for pkey, n in other.prompts.items():
             self.prompts[pkey] = self.prompts.get(pkey, 0) + n
 
