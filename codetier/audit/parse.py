@@ -62,7 +62,7 @@ class Progress:
 # Scalars are typed Any and checked in Python exactly as usage_of / prompt_of check them;
 # a shape they cannot hold (a non-object message or usage, say) fails the block, which is
 # then read line by line.
-class _Usage(msgspec.Struct):
+class _Usage(msgspec.Struct, gc=False):
     input_tokens: Any = None
     output_tokens: Any = None
     cache_creation_input_tokens: Any = 0
@@ -70,12 +70,12 @@ class _Usage(msgspec.Struct):
     cache_creation: Any = None
 
 
-class _Block(msgspec.Struct):
+class _Block(msgspec.Struct, gc=False):
     type: Any = None
     text: Any = None
 
 
-class _Message(msgspec.Struct):
+class _Message(msgspec.Struct, gc=False):
     id: Any = ""
     model: Any = None
     role: Any = "user"
@@ -83,7 +83,7 @@ class _Message(msgspec.Struct):
     content: str | list[_Block] | None = None
 
 
-class _Line(msgspec.Struct):
+class _Line(msgspec.Struct, gc=False):
     type: Any = None
     timestamp: Any = None
     requestId: Any = ""
