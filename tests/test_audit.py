@@ -336,10 +336,11 @@ def test_block_decoding_matches_reading_line_by_line(bad: int) -> None:
         text = lines[:where] + _BAD[bad : bad + 1] + lines[where:]
         block = "".join(text).encode("utf-8") + (b"\xff\n" if bad == len(_BAD) else b"")
         fast, slow = parse.Progress(), parse.Progress()
-        got = parse._block(block, 0, "f", fast, [""], whole=True)
+        got = parse._block(block, 0, "f", fast, [""], whole=True, count=True)
         want = list(parse._slow(block, 0, "f", slow, [""]))
         assert got == want and len(want) >= 3
         assert (fast.malformed, fast.repeats) == (slow.malformed, slow.repeats)
+        assert fast.lines == block.count(b"\n")
 
 
 def test_import_after_plain_runs_reads_the_rows_again(

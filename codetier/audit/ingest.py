@@ -84,15 +84,30 @@ def _routed_model(reg: Registry, tier: str | None) -> str | None:
     return t.model if t is not None else None
 
 
-def _cost(price: Price, n_in: int, n_out: int, w5: int, w1: int, cr: int) -> int:
+Rates = tuple[float, float, float, float, float, int | None, Any]  # 5 rates, long threshold, long Rates
+
+
+def _rates(price: Price) -> Rates:
+    """A price's per-token rates, and those past its long-context threshold, looked up once."""
+    rates = (price.input, price.output, price.cache_write_5m, price.cache_write_1h, price.cache_read)
+    if price.long_threshold is None:
+        return (*rates, None, None)
+    long = price.long_rates  # the whole request at the long rates, where it has them
+    names = ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read")
+    longer = tuple(long.get(name, rate) for name, rate in zip(names, rates, strict=True))
+    return (*rates, price.long_threshold, (*longer, None, None))
+
+
+def _priced(r: Rates, n_in: int, n_out: int, w5: int, w1: int, cr: int) -> int:
     """`pricing.cost_micros` without building a Usage (same arithmetic, same order;
     a test holds the two equal): it runs once or twice per usage entry."""
-    rates = (price.input, price.output, price.cache_write_5m, price.cache_write_1h, price.cache_read)
-    if price.long_threshold is not None and n_in + w5 + w1 + cr > price.long_threshold:
-        long = price.long_rates  # the whole request at the long rates, where it has them
-        names = ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read")
-        rates = tuple(long.get(name, rate) for name, rate in zip(names, rates, strict=True))
-    return round(n_in * rates[0] + n_out * rates[1] + w5 * rates[2] + w1 * rates[3] + cr * rates[4])
+    if r[5] is not None and n_in + w5 + w1 + cr > r[5]:
+        r = r[6]
+    return round(n_in * r[0] + n_out * r[1] + w5 * r[2] + w1 * r[3] + cr * r[4])
+
+
+def _cost(price: Price, n_in: int, n_out: int, w5: int, w1: int, cr: int) -> int:
+    return _priced(_rates(price), n_in, n_out, w5, w1, cr)
 
 
 # Keys go in as one JSON array each: SQLite unpacks it in C, faster than a bind per key.
@@ -148,7 +163,7 @@ class Reader:
         self.days: dict[int, str] = {}
         self.routed: dict[str | None, str | None] = {}
         self.routes: dict[str, tuple[str, str]] = {}  # prompt text -> (task, tier): prompts repeat
-        self.rates: dict[tuple[str, str, str | None], tuple[Price | None, Price | None]] = {}
+        self.rates: dict[tuple[str, str, str | None], tuple[Rates | None, Rates | None]] = {}
 
     def _routed(self, tier: str | None) -> str | None:
         model = self.routed[tier] = _routed_model(self.reg, tier)
@@ -196,13 +211,17 @@ class Reader:
             rates = self.rates.get((entry.model, day, tier))
             if rates is None:
                 routed = self.routed.get(tier) if tier in self.routed else self._routed(tier)
-                rates = self.rates[(entry.model, day, tier)] = (
+                price, routed_price = (
                     self.prices.get(entry.model, day),
                     self.prices.get(routed, day) if routed else None,
                 )
-            price, routed_price = rates
-            cost = _cost(price, n_in, n_out, w5, w1, cr) if price else 0
-            routed_cost = _cost(routed_price, n_in, n_out, w5, w1, cr) if routed_price else cost
+                rates = self.rates[(entry.model, day, tier)] = (
+                    _rates(price) if price else None,
+                    _rates(routed_price) if routed_price else None,
+                )
+            rate, routed_rate = rates
+            cost = _priced(rate, n_in, n_out, w5, w1, cr) if rate else 0
+            routed_cost = _priced(routed_rate, n_in, n_out, w5, w1, cr) if routed_rate else cost
             rk = (day, entry.model, task or "", tier or "")
             i = rkeys.get(rk)
             if i is None:

@@ -96,6 +96,7 @@ class _Line(msgspec.Struct, gc=False):
 
 
 _INDENTED = re.compile(rb"\n[ \t\r]")
+_GAP = re.compile(rb"\n[\n \t\r]")  # a blank or an indented line
 _LINES = msgspec.json.Decoder(_Line).decode_lines
 
 
@@ -194,21 +195,28 @@ def _blocks(path: Path, progress: Progress) -> Iterator[tuple[int, bytes]]:
             if not block:
                 continue
             base = progress.offset
-            progress.lines += block.count(b"\n")
-            progress.offset += len(block)
+            progress.offset += len(block)  # lines are counted by _block
             progress.bytes += len(block)
             yield base, block
 
 
-def _fast(block: bytes, progress: Progress, previous: list[str], whole: bool) -> list[Usage | Prompt]:
+def _fast(
+    block: bytes, progress: Progress, previous: list[str], whole: bool
+) -> tuple[list[Usage | Prompt], int]:
     """A block's entries with every line decoded in one C call. Raises _Slow when any
     line is not a well-formed object of the expected shape, or an entry has no id of its
     own (its key is then the line's offset): the caller reads that block line by line,
-    which counts malformed lines. Same entries, same checks as `_slow`."""
+    which counts malformed lines. Same entries, same checks as `_slow`. Also returns the
+    number of lines when `whole` (checked for blank and indented lines) and known, else -1."""
     if block[:1] != b"{":
         raise _Slow(0)  # _slow counts a line that does not start with "{" as malformed
-    if whole and (indented := _INDENTED.search(block)):
-        raise _Slow(indented.start() + 1)
+    n = -1
+    if whole:
+        gap = _GAP.search(block)
+        if gap is None:
+            n = 0  # every line is one decoded object
+        elif (indented := _INDENTED.search(block, gap.start())) is not None:
+            raise _Slow(indented.start() + 1)
     try:
         lines = _LINES(block)
     except msgspec.DecodeError as e:  # "JSON is malformed: ... (byte N)" names where
@@ -299,7 +307,7 @@ def _fast(block: bytes, progress: Progress, previous: list[str], whole: bool) ->
                 )
             )
     previous[0] = last
-    return out
+    return out, len(lines) if n == 0 else -1
 
 
 def read(path: Path, progress: Progress) -> Iterator[Usage | Prompt]:
@@ -307,21 +315,32 @@ def read(path: Path, progress: Progress) -> Iterator[Usage | Prompt]:
     previous = [""]  # requestId of the last usage line that parsed
     name = str(path)
     for base, block in _blocks(path, progress):
-        yield from _block(block, base, name, progress, previous, whole=True)
+        yield from _block(block, base, name, progress, previous, whole=True, count=True)
 
 
 def _block(
-    block: bytes, base: int, name: str, progress: Progress, previous: list[str], whole: bool = False
+    block: bytes,
+    base: int,
+    name: str,
+    progress: Progress,
+    previous: list[str],
+    whole: bool = False,
+    count: bool = False,
 ) -> list[Usage | Prompt]:
     """A block's entries by `_fast`. When it refuses: the lines before the one at fault by
     `_fast`, that line by `_slow`, the rest likewise; when the fault has no position, each
     half by itself, down to single lines (a malformed line costs about one more decode)."""
     seen = (progress.repeats, progress.malformed)
     try:
-        return _fast(block, progress, previous, whole)  # parts of a block were checked whole
+        out, n = _fast(block, progress, previous, whole)  # parts of a block were checked whole
+        if count:
+            progress.lines += n if n >= 0 else block.count(b"\n")
+        return out
     except _Slow as e:
         progress.repeats, progress.malformed = seen
         at = e.at
+    if count:
+        progress.lines += block.count(b"\n")
     if at is not None and 0 <= at < len(block):
         # The line holding that byte and the one before it: a line cut short is noticed
         # only on the next line's first byte.
