@@ -43,3 +43,47 @@ def files(paths: Sequence[Path]) -> Iterator[str]:
             found += [os.path.join(dirpath, n) for n in names if n.endswith(".jsonl")]
         found.sort()  # a session file before its subagents/ dir
         yield from found
+
+
+def stats(paths: Sequence[Path]) -> Iterator[tuple[str, os.stat_result | None]]:
+    """`files` with each file's stat (None when it cannot be had): one scandir pass, no
+    path joins, for the repeat run that stats thousands of files to find the few that grew."""
+    for base in paths:
+        if base.is_file():
+            yield str(base), _stat(str(base))
+            continue
+        if not base.is_dir():
+            raise UsageError(f"{base}: no such file or directory")
+        found: list[tuple[str, os.stat_result | None]] = []
+        _scan(str(base), found)
+        found.sort(key=lambda f: f[0])  # the order of `files`
+        yield from found
+
+
+def _stat(path: str) -> os.stat_result | None:
+    try:
+        return os.stat(path)
+    except OSError:
+        return None
+
+
+def _scan(folder: str, found: list[tuple[str, os.stat_result | None]]) -> None:
+    """What os.walk (not following links to folders) and `files` would list, with stats."""
+    try:
+        with os.scandir(folder) as it:
+            entries = list(it)
+    except OSError:
+        return
+    for e in entries:
+        try:
+            is_dir = e.is_dir()
+        except OSError:
+            is_dir = False
+        if is_dir:
+            if not e.is_symlink():
+                _scan(e.path, found)
+        elif e.name.endswith(".jsonl"):
+            try:
+                found.append((e.path, e.stat()))
+            except OSError:
+                found.append((e.path, None))

@@ -128,6 +128,7 @@ class FileJob:
     task: str | None  # the last prompt's routing, carried across runs
     tier: str | None
     head: str | None = None  # the stored hash, when it already covers HEAD bytes
+    size: int | None = None  # as listed
 
 
 @dataclass
@@ -299,11 +300,9 @@ def _jobs(db: sqlite3.Connection, paths: Sequence[Path], stats: Stats) -> list[F
         for row in db.execute("SELECT path, inode, size, offset, head, task, tier FROM audit_files")
     }
     jobs = []
-    for path in discover.files(paths):
+    for path, st in discover.stats(paths):
         stats.files += 1
-        try:
-            st = os.stat(path)
-        except OSError:
+        if st is None:
             continue
         offset, task, tier, head = 0, None, None, None
         if path in known:
@@ -312,7 +311,9 @@ def _jobs(db: sqlite3.Connection, paths: Sequence[Path], stats: Stats) -> list[F
                 continue  # unchanged since the last run
             if inode != st.st_ino or st.st_size < offset or _head(Path(path), offset) != head:
                 offset, task, tier, head = 0, None, None, None  # replaced or rewritten: read it again
-        jobs.append(FileJob(Path(path), st.st_ino, offset, task, tier, head if offset >= HEAD else None))
+        jobs.append(
+            FileJob(Path(path), st.st_ino, offset, task, tier, head if offset >= HEAD else None, st.st_size)
+        )
     return jobs
 
 
@@ -320,7 +321,7 @@ def _results(
     jobs: list[FileJob], reg: Registry, unpriced: set[str], rows: bool = False
 ) -> Iterator[FileResult]:
     """Each file's rows, in order; in a pool of processes when there is a lot to read."""
-    todo = sum(max(j.path.stat().st_size - j.offset, 0) for j in jobs)
+    todo = sum(max((j.path.stat().st_size if j.size is None else j.size) - j.offset, 0) for j in jobs)
     cores = os.cpu_count() or 1
     if todo < PARALLEL_BYTES or cores < 2 or len(jobs) < 2:
         reader = Reader(reg, rows)
