@@ -357,3 +357,28 @@ def test_import_after_plain_runs_reads_the_rows_again(
     (n,) = db.execute("SELECT COUNT(*) FROM attempts WHERE source = 'claude-code'").fetchone()
     db.close()
     assert n == plain["totals"]["entries"] + 1
+
+
+def test_a_worker_failure_reaches_the_caller_and_writes_nothing(
+    claude: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from codetier.audit import discover, ingest
+    from codetier.cli.common import load
+
+    real = ingest.Reader.__call__
+
+    def failing(self: ingest.Reader, job: ingest.FileJob) -> ingest.FileResult:
+        if job.path.name == "agent-a.jsonl":
+            raise PermissionError(f"{job.path}: permission denied")
+        return real(self, job)
+
+    monkeypatch.setattr(ingest.Reader, "__call__", failing)
+    monkeypatch.setattr(ingest, "PARALLEL_BYTES", 0)  # forked workers (they inherit the patch)
+    db = ledger.connect()
+    try:
+        with pytest.raises(PermissionError, match=r"agent-a\.jsonl"):
+            ingest.ingest(db, discover.roots(), load()[1])
+        assert db.execute("SELECT COUNT(*) FROM audit_keys").fetchone() == (0,)
+        assert db.execute("SELECT COUNT(*) FROM audit_files").fetchone() == (0,)
+    finally:
+        db.close()
