@@ -16,7 +16,7 @@ from codetier.cli import main
 
 
 def usage_line(
-    mid: str | None, rid: str | None, model: str, ts: str, n_in: int, n_out: int, **kw: Any
+    mid: str | None, rid: str | None, model: str, ts: str, n_in: int, n_out: int | None, **kw: Any
 ) -> dict[str, Any]:
     usage: dict[str, Any] = {
         "input_tokens": n_in,

@@ -456,11 +456,11 @@ def _ingest(db: sqlite3.Connection, paths: Sequence[Path], reg: Registry) -> Sta
                 (str(r.job.path), r.job.inode, r.progress.offset, r.progress.offset, r.head, r.task, r.tier)
             )
         old = _existing(db, "audit_keys", sorted(key for key, _, _ in fresh))
-        for key, rk, one in fresh:
+        for key, rk, sums in fresh:
             if key in old:
                 stats.duplicates += 1
                 seen.discard(key)
-                rollup.add(rk, one, -1)
+                rollup.add(rk, sums, -1)
         old = _existing(db, "audit_prompt_keys", sorted(key for key, _ in prompts))
         for key, pk in prompts:
             if key in old:
