@@ -382,3 +382,19 @@ def test_a_worker_failure_reaches_the_caller_and_writes_nothing(
         assert db.execute("SELECT COUNT(*) FROM audit_files").fetchone() == (0,)
     finally:
         db.close()
+
+
+def test_with_other_threads_running_a_spawned_pool_reads_the_same(
+    claude: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Forking with other threads running is unsafe: the spawn pool takes over, same report."""
+    import threading
+
+    from codetier.audit import ingest
+
+    serial = audit(capsys)
+    monkeypatch.setenv("CODETIER_HOME", str(tmp_path / "other-home"))
+    monkeypatch.setattr(ingest, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(threading, "active_count", lambda: 2)
+    spawned = audit(capsys)
+    assert spawned["daily"] == serial["daily"] and spawned["scan"] == serial["scan"]

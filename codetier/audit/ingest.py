@@ -161,6 +161,7 @@ class Reader:
     def __init__(self, reg: Registry, rows: bool = False) -> None:
         self.reg, self.prices, self.classifier = reg, Prices(reg), Classifier(reg)
         self.rows = rows
+        self.same: dict[str | None, str | None] = {}
         self.days: dict[int, str] = {}
         self.routed: dict[str | None, str | None] = {}
         self.routes: dict[str, tuple[str, str]] = {}  # prompt text -> (task, tier): prompts repeat
@@ -179,6 +180,7 @@ class Reader:
         pvalues = array("q")
         pkeys: dict[PromptKey, int] = {}
         rows: list[tuple[Any, ...]] = []
+        same = self.same
         rollup = Rollup()
         progress = parse.Progress(job.offset)
         last, repeats = None, 0
@@ -238,9 +240,12 @@ class Reader:
             sums[4] += cr
             sums[5] += cost
             sums[6] += routed_cost
-            if self.rows:
+            if self.rows:  # one string object per distinct session, project, model: less memory
+                session, project, model = (
+                    same.setdefault(v, v) for v in (entry.session, entry.project, entry.model)
+                )
                 rows.append(
-                    (entry.key, entry.ts.isoformat(), day, entry.session, entry.project, entry.model,
+                    (entry.key, entry.ts.isoformat(), day, session, project, model,
                      int(entry.sidechain), n_in, n_out, w5, w1, cr, cost, task, tier, routed_cost)
                 )  # fmt: skip
         return FileResult(

@@ -149,15 +149,15 @@ def import_usage(db: sqlite3.Connection, reg: Registry, paths: Sequence[Path]) -
     todo = {k for (k,) in db.execute("SELECT key FROM audit_keys WHERE imported = 0")}
     if not todo:
         return 0
-    found = {row[0]: row for row in ingest.entries(paths, reg) if row[0] in todo}
-    del todo
+    rows = [row for row in ingest.entries(paths, reg) if row[0] in todo]
     db.execute("BEGIN IMMEDIATE")
-    try:
-        pending = [k for (k,) in db.execute("SELECT key FROM audit_keys WHERE imported = 0") if k in found]
-        rows = sorted(
-            (found[k][1], k, *(found[k][i] for i in (3, 4, 5, 7, 8, 9, 10, 11, 12, 13))) for k in pending
-        )
-        for ts, key, session, project, model, n_in, n_out, w5, w1, cr, cost, task in rows:
+    try:  # still pending now that the ledger is locked (another import may have run)
+        todo = {k for (k,) in db.execute("SELECT key FROM audit_keys WHERE imported = 0")}
+        rows = [row for row in rows if row[0] in todo]
+        del todo
+        rows.sort(key=lambda row: (row[1], row[0]))  # by time
+        pending = [row[0] for row in rows]
+        for key, ts, _, session, project, model, _, n_in, n_out, w5, w1, cr, cost, task, _, _ in rows:
             usage = pricing.Usage(n_in, n_out, w5, w1, cr)
             when = dt.datetime.fromisoformat(ts)
             ledger.record(
