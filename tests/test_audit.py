@@ -398,3 +398,51 @@ def test_with_other_threads_running_a_spawned_pool_reads_the_same(
     monkeypatch.setattr(threading, "active_count", lambda: 2)
     spawned = audit(capsys)
     assert spawned["daily"] == serial["daily"] and spawned["scan"] == serial["scan"]
+
+
+def test_m005_keeps_the_keys_and_import_flags_of_an_older_ledger(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from codetier.ledger import db as ledger_db
+
+    path = tmp_path / "old.db"
+    names = [name for name, _ in ledger_db.MIGRATIONS]
+    monkeypatch.setattr(ledger_db, "MIGRATIONS", ledger_db.MIGRATIONS[: names.index("m005_audit_keys")])
+    old = ledger.connect(path)
+    row = (
+        "2026-11-20T10:00:00+00:00",
+        "2026-11-20",
+        "s",
+        "/p",
+        "claude-opus-5",
+        0,
+        1,
+        2,
+        3,
+        0,
+        4,
+        50,
+        "fix",
+        "fast",
+        5,
+    )
+    old.executemany(
+        "INSERT INTO audit_usage VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        [("m1:r1", *row, 1), ("m2:r2", *row, 0)],
+    )
+    old.execute(
+        "INSERT INTO audit_prompts VALUES ('u1', '2026-11-20T10:00:00+00:00', '2026-11-20', 's', '/p', 'fix', 'fast')"
+    )
+    old.close()
+    monkeypatch.undo()
+    db = ledger.connect(path)
+    try:
+        assert db.execute("SELECT key, imported FROM audit_keys ORDER BY key").fetchall() == [
+            ("m1:r1", 1),
+            ("m2:r2", 0),
+        ]
+        assert db.execute("SELECT key FROM audit_prompt_keys").fetchall() == [("u1",)]
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert not tables & {"audit_usage", "audit_prompts"}
+    finally:
+        db.close()
