@@ -4,14 +4,14 @@ failure unless `[hooks] strict = true`."""
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the fast path of prepare-commit-msg imports this module: keep it light
+    from pathlib import Path
+
     from codetier.config import Config
     from codetier.registry import Registry
 
@@ -52,6 +52,7 @@ def say(text: str, suffix: str = "") -> None:
 
 
 def _crash_log() -> str:
+    import datetime as dt
     import traceback
 
     from codetier import paths

@@ -11,10 +11,11 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the fast path imports only os, sys, socket and json
+    from pathlib import Path
+
     from codetier.config import Config
 
 UNCHANGED = "left the message as it was"
@@ -23,7 +24,7 @@ UNCHANGED = "left the message as it was"
 DAEMON_WAIT_S = 20.0
 
 
-def draft_from_daemon(root: Path) -> str | None:
+def draft_from_daemon(root: str) -> str | None:
     """The daemon's draft for this staged diff, or None.
 
     A running daemon answers from its cache at once, or drafts now with its
@@ -32,10 +33,10 @@ def draft_from_daemon(root: Path) -> str | None:
     """
     from codetier.daemon import client  # socket + json only
 
-    return client.draft(str(root), wait=DAEMON_WAIT_S)
+    return client.draft(root, wait=DAEMON_WAIT_S)
 
 
-def fast_path(msg_file: Path) -> bool:
+def fast_path(msg_file: str) -> bool:
     """Write the daemon's draft before importing anything heavy; False when
     the in-process path must decide (a message already there, no daemon, a
     miss). Git runs hooks at the top of the work tree, so cwd is the repo."""
@@ -43,7 +44,7 @@ def fast_path(msg_file: Path) -> bool:
 
     if msgfile.has_message(msg_file):
         return False
-    message = draft_from_daemon(Path.cwd())
+    message = draft_from_daemon(os.getcwd())
     if message is None:
         return False
     msgfile.write_message(msg_file, message)
@@ -87,15 +88,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args:
         _guard.say("prepare-commit-msg expects git's message file as its first argument")
         return 0
-    msg_file = Path(args[0])
     source = args[1] if len(args) > 1 else os.environ.get("PRE_COMMIT_COMMIT_MSG_SOURCE", "")
     if source:  # message (-m/-F), template, merge, squash or commit (--amend/-c): git has one
         return 0
     try:
-        if fast_path(msg_file):
+        if fast_path(args[0]):
             return 0
     except Exception:  # the daemon path is an optimisation: never let it fail a commit
         pass
+    from pathlib import Path
+
+    msg_file = Path(args[0])
     return _guard.guarded(UNCHANGED, lambda root, cfg: fill(root, cfg, msg_file))
 
 
