@@ -267,11 +267,11 @@ def test_fast_classifier_agrees_with_the_router(text: str) -> None:
 def test_a_pool_of_processes_gives_the_same_report(
     claude: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from codetier.audit import ingest
+    from codetier.audit import workers
 
     serial = audit(capsys)
     monkeypatch.setenv("CODETIER_HOME", str(tmp_path / "other-home"))
-    monkeypatch.setattr(ingest, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(workers, "PARALLEL_BYTES", 0)
     pooled = audit(capsys)
     assert pooled["daily"] == serial["daily"] and pooled["routing"] == serial["routing"]
     assert pooled["scan"] == serial["scan"]
@@ -290,11 +290,11 @@ def test_classifier_constants_match_the_router() -> None:
 )
 def test_fast_cost_matches_pricing(tokens: tuple[int, int, int, int, int]) -> None:
     from codetier import config, pricing, registry
-    from codetier.audit.ingest import _cost
+    from codetier.audit.prices import cost
 
     reg = registry.build(config.load())
     for price in reg.prices:  # long-prompt tiers included (Haiku 5.5 past 100k)
-        assert _cost(price, *tokens) == pricing.cost_micros(price, pricing.Usage(*tokens))
+        assert cost(price, *tokens) == pricing.cost_micros(price, pricing.Usage(*tokens))
 
 
 def _dump(obj: Any) -> str:
@@ -362,18 +362,18 @@ def test_import_after_plain_runs_reads_the_rows_again(
 def test_a_worker_failure_reaches_the_caller_and_writes_nothing(
     claude: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from codetier.audit import discover, ingest
+    from codetier.audit import discover, ingest, reader, workers
     from codetier.cli.common import load
 
-    real = ingest.Reader.__call__
+    real = reader.Reader.__call__
 
-    def failing(self: ingest.Reader, job: ingest.FileJob) -> ingest.FileResult:
+    def failing(self: reader.Reader, job: reader.FileJob) -> reader.FileResult:
         if job.path.name == "agent-a.jsonl":
             raise PermissionError(f"{job.path}: permission denied")
         return real(self, job)
 
-    monkeypatch.setattr(ingest.Reader, "__call__", failing)
-    monkeypatch.setattr(ingest, "PARALLEL_BYTES", 0)  # forked workers (they inherit the patch)
+    monkeypatch.setattr(reader.Reader, "__call__", failing)
+    monkeypatch.setattr(workers, "PARALLEL_BYTES", 0)  # forked workers (they inherit the patch)
     db = ledger.connect()
     try:
         with pytest.raises(PermissionError, match=r"agent-a\.jsonl"):
@@ -390,11 +390,11 @@ def test_with_other_threads_running_a_spawned_pool_reads_the_same(
     """Forking with other threads running is unsafe: the spawn pool takes over, same report."""
     import threading
 
-    from codetier.audit import ingest
+    from codetier.audit import workers
 
     serial = audit(capsys)
     monkeypatch.setenv("CODETIER_HOME", str(tmp_path / "other-home"))
-    monkeypatch.setattr(ingest, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(workers, "PARALLEL_BYTES", 0)
     monkeypatch.setattr(threading, "active_count", lambda: 2)
     spawned = audit(capsys)
     assert spawned["daily"] == serial["daily"] and spawned["scan"] == serial["scan"]

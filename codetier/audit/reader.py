@@ -1,0 +1,171 @@
+"""Reading one transcript file from where the last run stopped: its new
+usage entries (priced, deduplicated within the file) and user prompts (routed)."""
+
+from __future__ import annotations
+
+import hashlib
+from array import array
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from codetier.audit import parse
+from codetier.audit.classify import Classifier
+from codetier.audit.prices import Prices, Rates, priced, rates_of, routed_model
+from codetier.audit.rollup import PromptKey, Rollup, UsageKey
+from codetier.registry import Registry
+
+HEAD = 512  # bytes of a file's start hashed to notice a rewrite
+ROUTES_KEPT = 20_000  # prompt texts whose route is remembered
+
+
+def file_head(path: Path, upto: int) -> str:
+    """A hash of the bytes already read (at most HEAD of them): a rewritten file differs."""
+    with path.open("rb") as f:
+        return hashlib.sha1(f.read(min(HEAD, upto))).hexdigest()
+
+
+@dataclass(frozen=True)
+class FileJob:
+    path: Path
+    inode: int
+    offset: int
+    task: str | None  # the last prompt's routing, carried across runs
+    tier: str | None
+    head: str | None = None  # the stored hash, when it already covers HEAD bytes
+    size: int | None = None  # as listed
+
+
+@dataclass
+class FileResult:
+    job: FileJob
+    progress: parse.Progress
+    task: str | None
+    tier: str | None
+    usage: list[str]  # the keys of the usage entries, in order
+    values: array[int]  # per entry VALUES ints: index into rkeys, then Rollup's sums for one entry
+    rkeys: list[UsageKey]
+    prompts: list[str]  # the keys of the prompts
+    pvalues: array[int]  # per prompt: index into pkeys
+    pkeys: list[PromptKey]
+    repeats: int  # usage lines that repeated the line before (same message and request)
+    rollup: Rollup  # the sums of `usage` and `prompts`
+    head: str  # the hash of the file's first bytes (see file_head), worked out here, off the main process
+    rows: list[tuple[Any, ...]]  # whole usage rows (see ROW), when the Reader was asked for them
+
+
+# The columns of a whole usage row, as `--import` reads them (see `entries`).
+ROW = ("key", "ts", "day", "session", "project", "model", "sidechain", "input", "output", "cw5m", "cw1h",
+       "cache_read", "cost", "task", "tier", "routed")  # fmt: skip
+VALUES = 7  # ints per usage entry in FileResult.values
+
+
+class Reader:
+    """Per process: parses one file's new lines into rows, priced and routed."""
+
+    def __init__(self, reg: Registry, rows: bool = False) -> None:
+        self.reg, self.prices, self.classifier = reg, Prices(reg), Classifier(reg)
+        self.rows = rows
+        self.same: dict[str | None, str | None] = {}
+        self.days: dict[int, str] = {}
+        self.routed: dict[str | None, str | None] = {}
+        self.routes: dict[str, tuple[str, str]] = {}  # prompt text -> (task, tier): prompts repeat
+        self.rates: dict[tuple[str, str, str | None], tuple[Rates | None, Rates | None]] = {}
+
+    def _routed(self, tier: str | None) -> str | None:
+        model = self.routed[tier] = routed_model(self.reg, tier)
+        return model
+
+    def __call__(self, job: FileJob) -> FileResult:
+        task, tier = job.task, job.tier
+        keys: list[str] = []
+        values = array("q")
+        rkeys: dict[UsageKey, int] = {}
+        prompts: list[str] = []
+        pvalues = array("q")
+        pkeys: dict[PromptKey, int] = {}
+        rows: list[tuple[Any, ...]] = []
+        same = self.same
+        rollup = Rollup()
+        progress = parse.Progress(job.offset)
+        last, repeats = None, 0
+        for entry in parse.read(job.path, progress):
+            minute = int(entry.ts.timestamp()) // 60
+            day = self.days.get(minute)
+            if day is None:  # the local date, worked out once per minute of timestamps
+                day = self.days[minute] = entry.ts.astimezone().date().isoformat()
+            if isinstance(entry, parse.Prompt):
+                route = self.routes.get(entry.text)
+                if route is None:
+                    if len(self.routes) > ROUTES_KEPT:
+                        self.routes.clear()
+                    route = self.routes[entry.text] = self.classifier.route(entry.text)
+                task, tier = route
+                pk = (day, task, tier)
+                i = pkeys.get(pk)
+                if i is None:
+                    i = pkeys[pk] = len(pkeys)
+                prompts.append(entry.key)
+                pvalues.append(i)
+                rollup.prompts[pk] = rollup.prompts.get(pk, 0) + 1
+                continue
+            if entry.key == last:  # Claude Code repeats the usage on every content-block line
+                repeats += 1
+                continue
+            last = entry.key
+            n_in, n_out, w5, w1, cr = (
+                entry.input, entry.output, entry.cache_write_5m, entry.cache_write_1h, entry.cache_read
+            )  # fmt: skip
+            rates = self.rates.get((entry.model, day, tier))
+            if rates is None:
+                routed = self.routed.get(tier) if tier in self.routed else self._routed(tier)
+                price, routed_price = (
+                    self.prices.get(entry.model, day),
+                    self.prices.get(routed, day) if routed else None,
+                )
+                rates = self.rates[(entry.model, day, tier)] = (
+                    rates_of(price) if price else None,
+                    rates_of(routed_price) if routed_price else None,
+                )
+            rate, routed_rate = rates
+            cost = priced(rate, n_in, n_out, w5, w1, cr) if rate else 0
+            routed_cost = priced(routed_rate, n_in, n_out, w5, w1, cr) if routed_rate else cost
+            rk = (day, entry.model, task or "", tier or "")
+            i = rkeys.get(rk)
+            if i is None:
+                i = rkeys[rk] = len(rkeys)
+                rollup.usage[rk] = [0] * VALUES
+            keys.append(entry.key)
+            values.extend((i, n_in, n_out, w5 + w1, cr, cost, routed_cost))
+            sums = rollup.usage[rk]  # Rollup.add, inline: this runs for every entry
+            sums[0] += 1
+            sums[1] += n_in
+            sums[2] += n_out
+            sums[3] += w5 + w1
+            sums[4] += cr
+            sums[5] += cost
+            sums[6] += routed_cost
+            if self.rows:  # one string object per distinct session, project, model: less memory
+                session, project, model = (
+                    same.setdefault(v, v) for v in (entry.session, entry.project, entry.model)
+                )
+                rows.append(
+                    (entry.key, entry.ts.isoformat(), day, session, project, model,
+                     int(entry.sidechain), n_in, n_out, w5, w1, cr, cost, task, tier, routed_cost)
+                )  # fmt: skip
+        return FileResult(
+            job,
+            progress,
+            task,
+            tier,
+            keys,
+            values,
+            list(rkeys),
+            prompts,
+            pvalues,
+            list(pkeys),
+            repeats + progress.repeats,
+            rollup,
+            job.head or file_head(job.path, progress.offset),
+            rows,
+        )
