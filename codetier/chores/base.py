@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from codetier.engine import Check, Job, Result
-from codetier.providers.base import Completion
-from codetier.registry import Registry
+from codetier.engine import Check, Job, Link, Result
+from codetier.providers.base import Call, Completion
+from codetier.registry import Registry, Task
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,20 @@ def with_failures(prompt: str, failures: Sequence[str]) -> str:
         return prompt
     notes = "\n".join(f"- {f}" for f in failures)
     return f"{prompt}\n\nEarlier attempts failed; avoid these problems:\n{notes}"
+
+
+def builder(
+    task: Task, systems: Mapping[str, str], base: str, payload: Mapping[str, Any] | None = None
+) -> Callable[[Link, Sequence[str]], Call]:
+    """The usual `build`: the system prompt of the tier's variant ("standard"
+    when the task names none), the base prompt plus earlier failures."""
+
+    def build(link: Link, failures: Sequence[str]) -> Call:
+        system = systems.get(task.variant(link.tier), systems["standard"])
+        prompt = with_failures(base, failures)
+        return Call(task.name, link.model, system, prompt, task.max_tokens, payload=payload or {})
+
+    return build
 
 
 def not_truncated(c: Completion) -> Check:

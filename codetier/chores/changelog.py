@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codetier import drafts, engine, keepachangelog, release
-from codetier.chores.base import Chore, Request, with_failures
+from codetier.chores.base import Chore, Request, builder
 from codetier.chores.commit_message import (
     PREAMBLE,
     CommitContext,
@@ -89,15 +89,7 @@ def entry_job(ctx: CommitContext, reg: Registry, existing: str) -> Job:
     )
     payload = drafts.payload_of(ctx.files, ctx.style)
 
-    def build(link: Link, failures: Sequence[str]) -> Call:
-        return Call(
-            task=ENTRY,
-            model=link.model,
-            system=SYSTEM.get(spec.variant(link.tier), SYSTEM["standard"]),
-            prompt=with_failures(base, failures),
-            max_tokens=spec.max_tokens,
-            payload=payload,
-        )
+    build = builder(spec, SYSTEM, base, payload)
 
     def check(c: Completion) -> Check:
         return check_entry(c.text, ctx)

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codetier import diffs, drafts, engine, router
-from codetier.chores.base import Chore, Request, with_failures
+from codetier.chores.base import Chore, Request, builder
 from codetier.config import Config
 from codetier.diffs import FileDiff
-from codetier.engine import Check, Job, Link, Result, Route
+from codetier.engine import Check, Job, Result, Route
 from codetier.errors import CodetierError
 from codetier.providers import keys
-from codetier.providers.base import Call, Completion
+from codetier.providers.base import Completion
 from codetier.registry import Reader, Registry
 from codetier.tools import git
 
@@ -192,15 +192,7 @@ def job_for(ctx: CommitContext, reg: Registry, budget_tokens: int) -> Job:
     base = prompt(ctx, budget_tokens)
     payload = drafts.payload_of(ctx.files, ctx.style)
 
-    def build(link: Link, failures: Sequence[str]) -> Call:
-        return Call(
-            task=TASK,
-            model=link.model,
-            system=SYSTEM.get(spec.variant(link.tier), SYSTEM["standard"]),
-            prompt=with_failures(base, failures),
-            max_tokens=spec.max_tokens,
-            payload=payload,
-        )
+    build = builder(spec, SYSTEM, base, payload)
 
     def check(c: Completion) -> Check:
         if c.stop_reason == "max_tokens":

@@ -3,11 +3,8 @@ architecture, refactors, debugging, docstrings."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from codetier.chores.base import Chore, Request, not_truncated, text_of, with_failures
-from codetier.engine import Job, Link
-from codetier.providers.base import Call
+from codetier.chores.base import Chore, Request, builder, not_truncated, text_of
+from codetier.engine import Job
 from codetier.registry import Registry
 
 SYSTEM = {
@@ -35,17 +32,7 @@ def job(req: Request, reg: Registry, task: str) -> Job:
     spec = reg.task(task)
     base = prompt_for(req)
 
-    def build(link: Link, failures: Sequence[str]) -> Call:
-        variant = spec.variant(link.tier)
-        return Call(
-            task=task,
-            model=link.model,
-            system=SYSTEM.get(variant, SYSTEM["standard"]),
-            prompt=with_failures(base, failures),
-            max_tokens=spec.max_tokens,
-        )
-
-    return Job(task, build, not_truncated)
+    return Job(task, builder(spec, SYSTEM, base), not_truncated)
 
 
 def chore(task: str) -> Chore:
