@@ -135,6 +135,17 @@ def test_no_key_gives_the_offline_draft_recorded_as_tool_tier(repo: Path, isolat
     assert ledger(isolated) == [("commit_message", "tool", "offline", "ok", None, 0)]
 
 
+def test_a_file_name_with_spaces_can_be_named(repo: Path) -> None:
+    (repo / "my notes é.py").write_text("x = 1\n", "utf-8")
+    (repo / "a+b.py").write_text("y = 2\n", "utf-8")
+    git(repo, "add", ".")
+    done = compose(repo)
+    assert "my notes é.py" in done.message
+    ctx = ctx_for(["my notes é.py", "a+b.py"])
+    assert cm.check_message("Add my notes é.py and a+b.py", ctx).ok
+    assert not cm.check_message("Add é.py and b.py", ctx_for(["café.py", "ab.py"])).ok
+
+
 def test_provider_down_falls_back_to_the_offline_draft(
     repo: Path, stub: StubAPI, isolated: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

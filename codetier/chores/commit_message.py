@@ -136,7 +136,15 @@ def named_files(text: str) -> list[str]:
 
 
 def touches(name: str, touched: set[str]) -> bool:
-    return any(p == name or p.endswith("/" + name) or name.endswith("/" + p) for p in touched)
+    """`name` is a touched path, or its tail after a character FILE_WORD stops at ("/", a space, "+")."""
+    return any(p == name or name.endswith("/" + p) or _tail(p, name) for p in touched)
+
+
+def _tail(path: str, name: str) -> bool:
+    if not path.endswith(name) or len(path) == len(name):
+        return False
+    before = path[-len(name) - 1]
+    return not (before.isalnum() or before in "_.-")
 
 
 def check_message(text: str, ctx: CommitContext) -> Check:
