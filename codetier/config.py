@@ -64,6 +64,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(f)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(str(path), "(file)", f"invalid TOML: {e}") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(str(path), "(file)", f"not UTF-8 text (byte {e.start})") from None
     except OSError as e:
         raise ConfigError(str(path), "(file)", f"cannot read: {e.strerror}") from None
 
@@ -84,8 +86,11 @@ def file_layers(repo: Path | None) -> list[Layer]:
         pyproject = repo / "pyproject.toml"
         if pyproject.is_file():
             tool = _read_toml(pyproject).get("tool", {})
-            if isinstance(tool, dict) and isinstance(tool.get("codetier"), dict):
-                layers.append(Layer(f"{pyproject} [tool.codetier]", tool["codetier"]))
+            section = tool.get("codetier") if isinstance(tool, dict) else None
+            if section is not None and not isinstance(section, dict):
+                raise ConfigError(str(pyproject), "tool.codetier", f"expected a table, got {section!r}")
+            if section is not None:
+                layers.append(Layer(f"{pyproject} [tool.codetier]", section))
         dotfile = repo / ".codetier.toml"
         if dotfile.is_file():
             layers.append(Layer(str(dotfile), _read_toml(dotfile)))
@@ -118,10 +123,14 @@ def _merge(
 ) -> None:
     for key, value in new.items():
         dotted = f"{prefix}{key}"
-        if dotted == "prices" and isinstance(value, list):
+        if dotted == "prices":
+            if not isinstance(value, list):
+                raise ConfigError(source, "prices", f"expected [[prices]] rows, got {value!r}")
             _merge_prices(into, origin, value, source)
         elif isinstance(value, Mapping) and isinstance(into.get(key), dict):
             _merge(into[key], origin, value, source, f"{dotted}.")
+        elif isinstance(into.get(key), dict) and not isinstance(value, Mapping):
+            raise ConfigError(source, dotted, f"expected a table, got {value!r}")
         else:
             into[key] = _copy(value)
             _mark(origin, dotted, value, source)

@@ -6,6 +6,7 @@ Built from a merged `Config`; every error names the file and the key.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -154,6 +155,8 @@ class Reader:
             raise self.fail(key, f"expected a number, got {value!r}")
         if integer and not isinstance(value, int):
             raise self.fail(key, f"expected a whole number, got {value!r}")
+        if not math.isfinite(value):
+            raise self.fail(key, f"expected a finite number, got {value!r}")
         if value < 0:
             raise self.fail(key, f"expected a number >= 0, got {value!r}")
         return value
@@ -293,12 +296,30 @@ def _price(r: Reader, i: int, row: Any) -> Price:
         "batch_discount",
     ):
         value = row.get(name, 0.5 if name == "batch_discount" else None)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        if not _is_price(value):
             raise r.fail(f"{key}.{name}", f"expected a price >= 0 in USD per million tokens, got {value!r}")
         rates[name] = float(value)
-    long_rates = {k[5:]: float(v) for k, v in row.items() if k.startswith("long_") and k != "long_threshold"}
+    long_rates = {}
+    for k, v in row.items():
+        if k.startswith("long_") and k != "long_threshold":
+            if not _is_price(v):
+                raise r.fail(f"{key}.{k}", f"expected a price >= 0 in USD per million tokens, got {v!r}")
+            long_rates[k[5:]] = float(v)
     threshold = row.get("long_threshold")
+    if threshold is not None and (
+        isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 0
+    ):
+        raise r.fail(f"{key}.long_threshold", f"expected a whole number of tokens, got {threshold!r}")
     return Price(model, eff, long_threshold=threshold, long_rates=long_rates, **rates)
+
+
+def _is_price(value: Any) -> bool:
+    return (
+        not isinstance(value, bool)
+        and isinstance(value, (int, float))
+        and math.isfinite(value)
+        and value >= 0
+    )
 
 
 def _task(r: Reader, name: str, tiers: Mapping[str, Tier]) -> Task:
@@ -320,11 +341,14 @@ def _task(r: Reader, name: str, tiers: Mapping[str, Tier]) -> Task:
     for vt, vname in variants.items():
         if vt not in TIERS or not isinstance(vname, str):
             raise r.fail(f"{key}.variant.{vt}", 'expected tier = "variant name"')
+    max_tokens = int(r.number(f"{key}.max_tokens", default=4000, integer=True) or 0)
+    if max_tokens < 1 and any(tiers[t].provider == "anthropic" for t in (tier, *fallbacks) if t in tiers):
+        raise r.fail(f"{key}.max_tokens", f"expected a whole number >= 1 for a model tier, got {max_tokens}")
     return Task(
         name=name,
         tier=tier,
         fallbacks=fallbacks,
-        max_tokens=int(r.number(f"{key}.max_tokens", default=4000, integer=True) or 0),
+        max_tokens=max_tokens,
         effort=r.string(f"{key}.effort", EFFORTS),
         max_cost_micros=_micros(r.number(f"{key}.max_cost_usd")),
         variants=dict(variants),

@@ -166,3 +166,56 @@ def test_config_check_reports_every_problem(repo: Path, capsys: pytest.CaptureFi
     assert len(err) == 3
     assert "budget.daily_usdd: unknown key" in err[0] and "typo: unknown key" in err[1]
     assert "budget.per_call_usd: expected a number >= 0, got -1" in err[2]
+
+
+@pytest.mark.parametrize(
+    ("toml", "key", "expected"),
+    [
+        ("[budget]\ndaily_usd = nan\n", "budget.daily_usd", "expected a finite number"),
+        ("[budget]\nper_call_usd = inf\n", "budget.per_call_usd", "expected a finite number"),
+        ("budget = 3\n", "budget", "expected a table"),
+        ("tasks = 3\n", "tasks", "expected a table"),
+        ("prices = 3\n", "prices", "expected [[prices]] rows"),
+        ("[tasks.explain]\nmax_tokens = 0\n", "tasks.explain.max_tokens", "expected a whole number >= 1"),
+    ],
+)
+def test_bad_values_that_once_slipped_through(tmp_path: Path, toml: str, key: str, expected: str) -> None:
+    (tmp_path / ".codetier.toml").write_text(toml)
+    with pytest.raises(ConfigError) as info:
+        load(tmp_path)
+    assert str(tmp_path / ".codetier.toml") in str(info.value)
+    assert info.value.key == key
+    assert expected in str(info.value)
+
+
+def test_non_finite_env_budget_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(
+        ConfigError, match=r"CODETIER_BUDGET__DAILY_USD\): budget\.daily_usd: expected a finite"
+    ):
+        load(tmp_path, {"CODETIER_BUDGET__DAILY_USD": "nan"})
+
+
+def test_tool_codetier_that_is_not_a_table_names_pyproject(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool]\ncodetier = 3\n")
+    with pytest.raises(ConfigError) as info:
+        load(tmp_path)
+    assert str(tmp_path / "pyproject.toml") in str(info.value)
+    assert info.value.key == "tool.codetier"
+
+
+def test_non_utf8_config_file_is_one_clear_error(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "pyproject.toml").write_bytes(b"\xff\xfe[tool.codetier]\n")
+    assert main(["route", "explain the router"]) == 2
+    err = capsys.readouterr().err
+    assert "pyproject.toml" in err and "UTF-8" in err
+    assert err.strip().count("\n") == 0
+
+
+def test_a_price_long_rate_that_is_not_a_number_names_the_key(tmp_path: Path) -> None:
+    (tmp_path / ".codetier.toml").write_text(
+        '[[prices]]\nmodel = "claude-haiku-5-5"\neffective = "2026-01-01"\ninput = 0.1\noutput = 0.5\n'
+        'cache_write_5m = 0.1\ncache_write_1h = 0.2\ncache_read = 0.01\nlong_threshold = 100\nlong_input = "x"\n'
+    )
+    with pytest.raises(ConfigError) as info:
+        load(tmp_path)
+    assert info.value.key.endswith("long_input")
