@@ -4,6 +4,7 @@ of what was cut."""
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -95,7 +96,16 @@ class FileDiff:
 
 
 def _strip(name: str) -> str:
+    name = _unquote(name)
     return name[2:] if name[:2] in ("a/", "b/") else name
+
+
+def _unquote(name: str) -> str:
+    """A name git wrote C-quoted (a tab, a newline, a quote in it): the name itself."""
+    if len(name) < 2 or not (name[0] == name[-1] == '"'):
+        return name
+    raw = codecs.escape_decode(name[1:-1].encode("utf-8", "surrogateescape"))[0]
+    return raw.decode("utf-8", "surrogateescape")
 
 
 def _kind(path: str, is_binary: bool, added_text: Sequence[str], body_head: str) -> str:
@@ -138,7 +148,7 @@ def parse(diff: str) -> list[FileDiff]:
     for pf in patch:
         added = [line.value.rstrip("\n") for hunk in pf for line in hunk if line.is_added]
         removed = [line.value.rstrip("\n") for hunk in pf for line in hunk if line.is_removed]
-        path = pf.path
+        path = _unquote(pf.path)
         old = _strip(pf.source_file) if pf.is_rename else None
         if pf.is_added_file:
             status = "added"

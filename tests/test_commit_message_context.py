@@ -89,6 +89,18 @@ def test_file_names_with_spaces_and_non_ascii(repo: Path) -> None:
     assert drafts.subject(ctx.files, ctx.style) == "feat: add größe"  # no scope: the stem has a space
 
 
+def test_names_git_quotes_are_unquoted(repo: Path) -> None:
+    first_commit(repo)
+    write(repo, "ta\tb.py", "x = 1\n")
+    write(repo, 'say "hi".py', "y = 1\n")
+    write(repo, "b/c.py", "z = 1\n")
+    git(repo, "add", ".")
+    git(repo, "mv", "README.md", "read\tme.md")
+    ctx = cm.gather(repo)
+    assert sorted(f.path for f in ctx.files) == ["b/c.py", "read\tme.md", 'say "hi".py', "ta\tb.py"]
+    assert [f.old_path for f in ctx.files if f.status == "renamed"] == ["README.md"]
+
+
 def test_a_20000_line_diff_is_trimmed_to_the_budget_with_a_note(repo: Path) -> None:
     first_commit(repo)
     write(repo, "big.py", "".join(f"value_{i} = {i}\n" for i in range(20_000)))
