@@ -37,13 +37,24 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("slack_token", re.compile(r"\bxox[abposr]-[A-Za-z0-9\-]{10,}\b")),
     ("slack_webhook", re.compile(r"https://hooks\.slack\.com/services/[A-Za-z0-9/_\-]+")),
     ("stripe_key", re.compile(r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}\b")),
+    ("huggingface_token", re.compile(r"\bhf_[A-Za-z0-9]{30,}\b")),
+    ("npm_token", re.compile(r"\bnpm_[A-Za-z0-9]{36,}\b")),
+    ("sendgrid_key", re.compile(r"\bSG\.[\w\-]{16,}\.[\w\-]{16,}")),
+    ("jwt", re.compile(r"\beyJ[\w\-]{8,}\.eyJ[\w\-]{8,}\.[\w\-]{8,}")),
+    ("bearer_token", re.compile(r"(?i)(\bbearer\s+)([A-Za-z0-9\-._~+/]{20,}=*)")),
+    # scheme://user:password@host: keep the user, drop the password.
+    ("url_password", re.compile(r"(\b[a-z][a-z0-9+.\-]*://[^\s:/@\"']*:)([^\s@/\"'{}]+)(?=@)")),
 )
+# Kinds whose pattern keeps group 1 (a label) and redacts group 2.
+KEEP_LEAD = frozenset({"aws_secret_key", "bearer_token", "url_password"})
 
-# name = value where the name says secret and the value looks random.
+# name = value where the name says secret and the value looks random; a quoted
+# value runs to its closing quote (so "k3#x!9" loses its tail too).
 ASSIGNMENT = re.compile(
-    r"(?im)^(?P<lead>[ \t\-+]*(?:export\s+)?[\"']?[\w.\-]*"
+    r"(?i)(?P<lead>(?<![\w.\-])(?:export\s+)?[\"']?[\w.\-]*"
     r"(?:password|passwd|pwd|secret|token|api_?key|apikey|access_?key|private_?key|credential)"
-    r"[\w.\-]*[\"']?\s*[:=]\s*[\"']?)(?P<value>[^\s\"'#,;]{8,})"
+    r"[\w.\-]*[\"']?\s*[:=]\s*)"
+    r"(?:(?P<q>[\"'])(?P<quoted>[^\"'\s]{8,})(?P=q)|(?P<value>[^\s\"'#,;]{8,}))"
 )
 ENV_FILE = re.compile(r"(?:^|/)\.env(?:\.[\w.-]+)?$|(?:^|/)[\w.-]+\.env$")
 
@@ -84,18 +95,19 @@ def redact(text: str) -> Redaction:
 
         def repl(m: re.Match[str], kind: str = kind) -> str:
             kinds.append(kind)
-            if m.re.groups >= 2 and kind == "aws_secret_key":
+            if kind in KEEP_LEAD:
                 return m.group(1) + PLACEHOLDER.format(kind=kind)
             return PLACEHOLDER.format(kind=kind)
 
         text = pattern.sub(repl, text)
 
     def assign(m: re.Match[str]) -> str:
-        value = m.group("value")
-        if value.startswith("[REDACTED:") or not _looks_secret(value):
+        quote = m.group("q") or ""
+        value = m.group("quoted") if quote else m.group("value")
+        if "[REDACTED:" in value or not _looks_secret(value):
             return m.group(0)
         kinds.append("assigned_secret")
-        return m.group("lead") + PLACEHOLDER.format(kind="assigned_secret")
+        return m.group("lead") + quote + PLACEHOLDER.format(kind="assigned_secret") + quote
 
     text = ASSIGNMENT.sub(assign, text)
     return Redaction(text, len(kinds), tuple(dict.fromkeys(kinds)))

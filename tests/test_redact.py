@@ -30,6 +30,33 @@ PEM_MARKER = "q3x9Zk2m8Qw1Lr4Tn6Yp0sDf5Gh7Jk9Lz"
 
 
 @pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("SECRET_KEY = 'django-insecure-" + "k3#x!9p@m2$w8&z'", "k3#x!9p@m2$w8&z"),
+        ('"password": "Xk9#mP2' + '$vL8@qR5!"', "Xk9#mP2$vL8@qR5!"),
+        ('settings = {"api_key": "AbCdEf01' + '23456789XyZ"}', "AbCdEf0123456789XyZ"),
+        ("DATABASE_URL=postgresql://app:hunter2" + "Xq81@localhost/db", "hunter2Xq81"),
+        ('url = "redis://:p4ssW0rd' + 'Zq9@cache:6379/0"', "p4ssW0rdZq9"),
+        (
+            "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9." + "eyJzdWIiOiIxMjM0In0.dozjgNryP4J3jVmNHl0w5N",
+            "dozjgNryP4J3",
+        ),
+        ("HF=hf_" + "AbCdEfGhIjKlMnOpQrStUvWxYz01234567", "AbCdEfGhIjKlMnOpQrStUvWxYz01234567"),
+        (
+            "//registry.npmjs.org/:_authToken=npm_" + "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789",
+            "AbCdEfGhIjKlMnOpQrStUvWxYz",
+        ),
+    ],
+)
+def test_no_part_of_a_secret_survives(text: str, secret: str) -> None:
+    out = redact(text)
+    assert secret not in out.text
+    assert out.count >= 1
+    for piece in (secret[:6], secret[-6:]):
+        assert piece not in out.text
+
+
+@pytest.mark.parametrize(
     ("text", "kind", "secret"),
     [
         (f"key = '{AWS_ID}'", "aws_access_key", AWS_ID),
@@ -70,6 +97,9 @@ def test_each_secret_shape_is_redacted_and_named(text: str, kind: str, secret: s
         "secret = settings.secret_key",
         "commit 3f2a9c1b7e5d4f6a8b0c2d4e6f8a0b2c4d6e8f0a",
         "def get_token(self) -> str:",
+        'url = f"postgres://{user}:{password}@{host}/db"',
+        'headers = {"Authorization": f"Bearer {token}"}',
+        'TOKEN_HELP = "the token to use for the registry"',
     ],
 )
 def test_ordinary_code_is_left_alone(text: str) -> None:
