@@ -204,6 +204,26 @@ def test_offline_entry_without_a_key(staged: Path, capsys: pytest.CaptureFixture
     assert "no ANTHROPIC_API_KEY" in err
 
 
+def test_entry_keeps_a_crlf_changelogs_line_endings(staged: Path) -> None:
+    (staged / "CHANGELOG.md").write_bytes(EXISTING.replace("\n", "\r\n").encode())
+    assert cli.main(["changelog", "--entry"]) == 0
+    data = (staged / "CHANGELOG.md").read_bytes()
+    assert b"- Add search in search.\r\n" in data
+    assert data.count(b"\n") == data.count(b"\r\n")  # only the new line was added, every line CRLF
+
+
+def test_a_changelog_that_is_not_utf8_is_one_clear_line(
+    staged: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (staged / "CHANGELOG.md").write_bytes(b"# Changelog\n\xff\xfe\n")
+    assert cli.main(["changelog", "--entry"]) == 2
+    err = capsys.readouterr().err
+    assert "CHANGELOG.md" in err and "UTF-8" in err and "internal error" not in err
+    assert (staged / "CHANGELOG.md").read_bytes() == b"# Changelog\n\xff\xfe\n"
+    assert cli.main(["changelog", "--release", "1.0.0"]) == 2
+    assert "UTF-8" in capsys.readouterr().err
+
+
 def test_no_entry_for_a_change_users_cannot_see(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(repo, "tests/test_x.py", "def test_x():\n    pass\n")
     git(repo, "add", ".")

@@ -97,6 +97,23 @@ def entry_job(ctx: CommitContext, reg: Registry, existing: str) -> Job:
     return Job(ENTRY, build, check, redacted=hides_secrets(ctx.files))
 
 
+def read_changelog(path: Path) -> tuple[str, str]:
+    """The changelog's text with "\n" line ends, and the line end it uses ("" when there is none)."""
+    if not path.exists():
+        return "", "\n"
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise UsageError(f"{path.name}: not UTF-8 (byte {e.start}); left it as it was") from None
+    newline = "\r\n" if "\r\n" in text else "\n"
+    return text.replace("\r\n", "\n"), newline
+
+
+def write_changelog(path: Path, text: str, newline: str) -> None:
+    path.write_bytes(text.replace("\n", newline).encode("utf-8"))
+
+
 @dataclass(frozen=True)
 class Written:
     path: Path
@@ -111,13 +128,13 @@ def write_entry(root: Path, cfg: Config, reg: Registry, *, source: str = "cli") 
     if not drafts.user_visible(ctx.files):
         return None
     path = root / changelog_path(cfg)
-    text = path.read_text("utf-8") if path.exists() else ""
+    text, newline = read_changelog(path)
     existing = keepachangelog.unreleased_entries(text) if text else {}
     listing = "\n".join(f"{s}: {e}" for s, items in existing.items() for e in items)
     ectx = engine.Context(source=source, repo=str(root))
     result = engine.run(entry_job(ctx, reg, listing), route_for(reg, ENTRY), reg, ectx)
     section, entry = result.value
-    path.write_text(keepachangelog.add_entry(text, section, entry), "utf-8")
+    write_changelog(path, keepachangelog.add_entry(text, section, entry), newline)
     return Written(path, section, entry, degraded_note(result))
 
 
@@ -167,7 +184,7 @@ def write_release(
         valid_date(date)
     version = version.removeprefix("v")
     path = root / changelog_path(cfg)
-    text = path.read_text("utf-8") if path.exists() else ""
+    text, newline = read_changelog(path)
     ectx = engine.Context(source="cli", repo=str(root))
     result = engine.run(release_job(root, version, date), route_for(reg, RELEASE), reg, ectx)
     data = result.value
@@ -178,7 +195,7 @@ def write_release(
     except ValueError as e:
         raise UsageError(f"{path.name}: {e}") from None
     if not dry_run:
-        path.write_text(new, "utf-8")
+        write_changelog(path, new, newline)
     section = keepachangelog.render_release(version, data["date"], sections)
     return Released(path, section, int(data["skipped"]), data["since"])
 
