@@ -229,9 +229,10 @@ class _Recorder:
     ) -> None:
         link, reg = fitted.link, self.reg
         usage = completion.usage if completion else pricing.Usage()
-        cost = (
-            pricing.cost_for(reg, completion.model or link.model, usage) if completion and link.model else 0
-        )
+        # The reply may name a dated version with no price row: price the model we asked for.
+        priced = {p.model for p in reg.prices}
+        billed = completion.model if completion and completion.model in priced else link.model
+        cost = pricing.cost_for(reg, billed, usage) if completion and link.model else 0
         if link.model is None and completion is not None:
             # Deterministic work: price what the deep model would have read and written.
             usage_cf = pricing.Usage(input=fitted.n_in, output=tokens.estimate(completion.text))

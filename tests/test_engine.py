@@ -51,3 +51,24 @@ def test_a_custom_provider_registry_is_used(repo: Path) -> None:
     route = Route("explain", "tool", (Link("tool", "echo", None),))
     result = engine.run(_job("explain"), route, reg, registry_of_providers={"echo": Echo})
     assert result.value == "PROMPT"
+
+
+def test_a_reply_naming_an_unpriced_model_version_is_still_recorded(repo: Path) -> None:
+    """The API may answer with a dated model id: the call was billed, so its row must be written
+    (priced as the model that was asked for), never lost to a 'no price' error."""
+    from codetier import ledger
+    from codetier.pricing import Usage
+
+    class Dated:
+        name = "dated"
+
+        def complete(self, call: Call) -> Completion:
+            return Completion(text="ok", usage=Usage(input=1000, output=100), model=call.model + "-20261101")
+
+    reg = registry.build(config.load(repo))
+    route = Route("docstring", "fast", (Link("fast", "dated", "claude-haiku-5-5"),))
+    result = engine.run(_job("docstring"), route, reg, registry_of_providers={"dated": Dated})
+    assert result.cost_micros == 1000 * 0.10 + 100 * 0.50
+    db = ledger.connect()
+    (model, cost) = db.execute("select model, cost_micros from attempts").fetchone()
+    assert model == "claude-haiku-5-5-20261101" and cost == 150
