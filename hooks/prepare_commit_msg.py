@@ -44,6 +44,8 @@ def fast_path(msg_file: str) -> bool:
 
     if msgfile.has_message(msg_file):
         return False
+    if os.path.basename(os.environ.get("GIT_INDEX_FILE", "index")) != "index":
+        return False  # `commit -a` / `commit FILE`: a temporary index the daemon's draft cannot match
     message = draft_from_daemon(os.getcwd())
     if message is None:
         return False

@@ -142,6 +142,27 @@ def test_a_message_already_in_the_file_is_kept(msg: Path, stub: StubAPI) -> None
     assert stub.calls == 0
 
 
+@pytest.mark.parametrize(
+    ("index", "asks_daemon"),
+    [
+        (None, True),
+        (".git/index", True),
+        ("/r/.git/worktrees/w2/index", True),
+        ("/r/.git/index.lock", False),  # `commit -a`: a temporary index the daemon cannot see
+        ("/r/.git/next-index-2248.lock", False),  # `commit FILE`
+    ],
+)
+def test_the_daemon_is_asked_only_about_the_real_index(
+    msg: Path, monkeypatch: pytest.MonkeyPatch, index: str | None, asks_daemon: bool
+) -> None:
+    asked: list[str] = []
+    monkeypatch.setattr(hook, "draft_from_daemon", lambda root: asked.append(root) or "Daemon draft")
+    if index is not None:
+        monkeypatch.setenv("GIT_INDEX_FILE", index)
+    assert hook.fast_path(str(msg)) is asks_daemon
+    assert bool(asked) is asks_daemon
+
+
 # --- plain git hooks -----------------------------------------------------
 
 
