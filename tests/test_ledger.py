@@ -101,3 +101,18 @@ def test_unknown_outcome_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown outcome"):
         ledger.record(db, ledger.Row(**{**_row(0).__dict__, "outcome": "meh"}))
     db.close()
+
+
+@pytest.mark.parametrize("where", ["a-file", "below-a-file"])
+def test_a_ledger_home_that_cannot_be_used_is_one_clear_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], where: str
+) -> None:
+    from codetier.cli import main
+
+    (tmp_path / "a-file").write_text("not a directory")
+    home = tmp_path / "a-file" if where == "a-file" else tmp_path / "a-file" / "sub"
+    monkeypatch.setenv("CODETIER_HOME", str(home))
+    assert main(["spend"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.strip().count("\n") == 0
+    assert "CODETIER_HOME" in err and str(home) in err

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from codetier import paths
+from codetier.errors import UsageError
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -76,8 +77,14 @@ def _apply_migrations(db: sqlite3.Connection) -> None:
 def connect(path: Path | None = None) -> sqlite3.Connection:
     """Open (creating if needed) the ledger, migrated to the newest schema."""
     path = path or paths.ledger_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    except (OSError, sqlite3.OperationalError) as e:
+        reason = getattr(e, "strerror", None) or str(e)
+        raise UsageError(
+            f"cannot open the ledger at {path}: {reason} (set CODETIER_HOME to a writable directory)"
+        ) from None
     db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA synchronous = NORMAL")
