@@ -15,8 +15,16 @@ def write_message(path: FilePath, message: str) -> None:
     """Put the message above git's comment lines (and its scissors), keeping them."""
     original = _read(path).decode("utf-8", "surrogateescape") if os.path.exists(path) else ""
     rest = original if original.startswith("\n") or not original else "\n" + original
-    with open(path, "wb") as f:
-        f.write((message.rstrip("\n") + "\n" + rest).encode("utf-8", "surrogateescape"))
+    data = (message.rstrip("\n") + "\n" + rest).encode("utf-8", "surrogateescape")
+    tmp = f"{os.fspath(path)}.codetier-{os.getpid()}"
+    try:  # whole or not at all: git must never read half a message
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
 
 
 def has_message(path: FilePath, comment: str = "#") -> bool:

@@ -169,6 +169,15 @@ def test_a_spent_budget_falls_back_to_the_offline_draft(
     assert [r[3] for r in ledger(isolated)] == ["budget_refused", "budget_refused", "ok"]
 
 
+def test_write_message_never_leaves_a_half_written_file(tmp_path: Path) -> None:
+    msg = tmp_path / "COMMIT_EDITMSG"
+    msg.write_text("\n# Please enter the commit message.\n")
+    with pytest.raises(UnicodeEncodeError):
+        msgfile.write_message(msg, "Add parser \ud800")  # a lone surrogate a JSON reply can carry
+    assert msg.read_text() == "\n# Please enter the commit message.\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["COMMIT_EDITMSG"]
+
+
 def test_write_message_keeps_gits_comment_lines(tmp_path: Path) -> None:
     msg = tmp_path / "COMMIT_EDITMSG"
     msg.write_text("\n# Please enter the commit message.\n# On branch main\n")
