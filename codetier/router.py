@@ -111,6 +111,8 @@ def route(
     model: str | None = None,
 ) -> Route:
     """Decide, with reasons, without calling anything."""
+    if not text.strip():
+        raise UsageError('say what you want done, e.g. codetier ask "explain how the router works"')
     reasons: list[str] = []
     if task is None:
         task, why, _sure = pick_task(text, reg)
@@ -182,9 +184,12 @@ def _fit_window(
 
 def _read(path: Path) -> str:
     try:
-        return path.read_text("utf-8", errors="replace")
+        data = path.read_bytes()
     except OSError as e:
         raise CodetierError(f"cannot read {path}: {e.strerror}") from None
+    if b"\0" in data[:8192]:  # as git decides: a binary file is no context for a model
+        raise UsageError(f"{path} is a binary file; name text files")
+    return data.decode("utf-8", errors="replace")
 
 
 def classify(text: str, reg: Registry, ctx: Context) -> tuple[str, str] | None:

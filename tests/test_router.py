@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from codetier import config, registry, router
-from codetier.errors import CodetierError
+from codetier.errors import CodetierError, UsageError
 
 
 def reg_for(tmp_path: Path, toml: str = "") -> registry.Registry:
@@ -133,3 +133,15 @@ def test_triggers_match_on_word_boundaries(reg: registry.Registry) -> None:
 def test_tier_flag_below_the_task_still_escalates_through_its_tiers(reg: registry.Registry) -> None:
     r = router.route("explain how the router works", reg, tier="fast")
     assert [link.tier for link in r.links] == ["fast", "balanced", "deep"]
+
+
+def test_empty_request_is_a_usage_error(reg: registry.Registry) -> None:
+    with pytest.raises(UsageError, match="say what you want done"):
+        router.route("   ", reg)
+
+
+def test_a_binary_file_is_refused(reg: registry.Registry, tmp_path: Path) -> None:
+    blob = tmp_path / "blob.bin"
+    blob.write_bytes(b"\x7fELF\x00\x01\x02" * 100)
+    with pytest.raises(UsageError, match=r"blob\.bin is a binary file"):
+        router.route("explain this", reg, files=[blob])
