@@ -17,6 +17,7 @@ from lsprotocol import types
 
 from codetier import chores
 from codetier.chores.test_writing import WrittenTests, tests_path
+from codetier.errors import CodetierError
 
 
 def python_for(root: Path, configured: str) -> str:
@@ -47,6 +48,8 @@ def prepare(ls: CodetierServer, snap: Snapshot, loaded: Loaded) -> Callable[[Wor
     creatable = can_create(ls)
 
     def work(w: Work) -> Outcome:
+        if existing is None and target_path.exists():  # not UTF-8, or unreadable: never overwrite it
+            raise CodetierError(f"{target}: exists but could not be read as UTF-8 text; left it as it was")
         req = chores.Request(
             text="write tests",
             root=snap.root,

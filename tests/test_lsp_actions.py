@@ -85,6 +85,19 @@ async def test_progress_reports_begin_escalation_and_end(stub: StubAPI, repo: Pa
     ]
 
 
+async def test_write_tests_never_touches_a_test_file_it_cannot_read(stub: StubAPI, repo: Path) -> None:
+    (repo / "calc.py").write_text(CALC)
+    (repo / "tests").mkdir()
+    (repo / "tests" / "test_calc.py").write_bytes(b"# caf\xe9\ndef test_old():\n    pass\n")
+    async with session(repo) as client:
+        uri = open_doc(client, repo / "calc.py", CALC)
+        result = await run_action(client, find(await actions(client, uri, cursor(4, 4)), "Write tests"))
+    assert result["status"] == "failed", result
+    assert "test_calc.py" in result["error"]
+    assert (repo / "tests" / "test_calc.py").read_bytes() == b"# caf\xe9\ndef test_old():\n    pass\n"
+    assert stub.calls == 0
+
+
 async def test_write_tests_creates_a_file_that_collects(stub: StubAPI, repo: Path) -> None:
     # `mul` exists only in the unsaved buffer: collection must see the buffer, not the disk.
     (repo / "calc.py").write_text(CALC)
