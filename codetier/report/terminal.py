@@ -111,10 +111,12 @@ def _groups_table(report: dict[str, Any], title: str) -> Any:
 def _savings_line(report: dict[str, Any]) -> str:
     tot = report["totals"]
     model = report["baseline"]["model"] or "the deep model"
+    # Two lines, so neither wraps mid-phrase in an 80- or 120-column terminal.
     return (
         f"all on {model}: {usd(tot['baseline_micros'])} · saved {usd(tot['savings_gross_micros'])} gross,"
-        f" {usd(tot['savings_net_micros'])} net of {usd(tot['failed_attempts_micros'])} in failed attempts"
-        f" and {usd(report['cache']['precompute']['waste_micros'])} in unused drafts"
+        f" {usd(tot['savings_net_micros'])} net\n"
+        f"  (net of {usd(tot['failed_attempts_micros'])} in failed attempts"
+        f" and {usd(report['cache']['precompute']['waste_micros'])} in unused drafts)"
     )
 
 
@@ -129,8 +131,8 @@ def _budget_line(budget: dict[str, Any]) -> str:
         parts.append(f"{tier} {usd(cap['remaining_micros'])} of {usd(cap['limit_micros'])}")
     if budget["per_call_micros"] is not None:
         parts.append(f"per call {usd(budget['per_call_micros'])}")
-    then = "steps down a tier" if budget["mode"] == "step_down" else "stops"
-    return f"budget ({budget['day']}): " + " · ".join(parts) + f" · at a cap codetier {then}"
+    then = "a task steps down a tier" if budget["mode"] == "step_down" else "codetier stops"
+    return f"budget ({budget['day']}): " + " · ".join(parts) + f"\n  (at a cap {then})"
 
 
 def _chart(console: Any, days: list[dict[str, Any]]) -> None:
