@@ -43,14 +43,15 @@ def pick_task(text: str, reg: Registry) -> tuple[str, list[str], bool]:
     """(task, reasons, sure)."""
     found = _matches(text, reg)
     if not found:
-        return AMBIGUOUS_TASK, ["no trigger matched: ambiguous, so the balanced tier"], False
+        why = f"no trigger matched: ambiguous, so {AMBIGUOUS_TASK} at the balanced tier"
+        return AMBIGUOUS_TASK, [why], False
     best = found[0]
     tied = [m for m in found[1:] if (len(m.triggers), m.longest) == (len(best.triggers), best.longest)]
     if tied:
         names = ", ".join(m.task for m in (best, *tied))
         return (
             AMBIGUOUS_TASK,
-            [f"triggers tie between {names}: ambiguous, so the balanced tier"],
+            [f"triggers tie between {names}: ambiguous, so {AMBIGUOUS_TASK} at the balanced tier"],
             False,
         )
     said = ", ".join(repr(t) for t in best.triggers)
