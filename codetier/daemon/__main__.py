@@ -17,13 +17,15 @@ from collections.abc import Sequence
 from codetier.daemon import client
 
 
-def _settings() -> float:
+def _settings() -> tuple[float, float]:
+    """(idle_minutes, worker_idle_s), checked now: a bad value is reported at start, not per draft."""
     from codetier import config, registry
 
     cfg = config.load()
     reader = registry.Reader(cfg)
-    reader.boolean("daemon.precompute", True)  # a bad value is reported now, not per draft
-    return float(reader.number("daemon.idle_minutes", default=0) or 0)
+    reader.boolean("daemon.precompute", True)
+    idle = float(reader.number("daemon.idle_minutes", default=0) or 0)
+    return idle, float(reader.number("daemon.worker_idle_s", default=300) or 0)
 
 
 def _log_to_file() -> None:
@@ -63,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from codetier.errors import CodetierError
 
     try:
-        idle = _settings()
+        idle, worker_idle = _settings()
     except CodetierError as e:
         sys.stderr.write(f"codetier: {e}\n")
         return 2
@@ -79,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from codetier.daemon.server import serve
 
     try:
-        return serve(watch, idle)
+        return serve(watch, idle, worker_idle_s=worker_idle)
     except CodetierError as e:
         logging.getLogger("codetier.daemon").error("%s", e)
         sys.stderr.write(f"codetier: {e}\n")

@@ -9,35 +9,58 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from codetier import __version__, config, ledger, registry
 from codetier.daemon import client, ledger_rows, repos
 from codetier.daemon.cache import DraftCache
-from codetier.daemon.precompute import Drafter, Precomputer, draft_commit_message
+from codetier.daemon.precompute import Cancelled, Drafter, Precomputer
 from codetier.daemon.protocol import INVALID_PARAMS, Handler, RpcFailure, param
 from codetier.daemon.watcher import Watcher
+from codetier.daemon.worker import RemoteError, Worker
+from codetier.engine import Context
 from codetier.providers.keys import model_reachable
 
 log = logging.getLogger("codetier.daemon")
 
 
 class State:
-    """Everything the daemon keeps between requests."""
+    """Everything the daemon keeps between requests. Model work (drafts, `run`)
+    goes to the one worker process, so this process never imports the SDK."""
 
-    def __init__(self, drafter: Drafter = draft_commit_message) -> None:
+    def __init__(self, drafter: Drafter | None = None, worker_idle_s: float = 300.0) -> None:
         self.started = time.time()
         self.cache = DraftCache()
-        self.precompute = Precomputer(self.cache, drafter)
+        self.worker = Worker(worker_idle_s)
+        self.precompute = Precomputer(self.cache, drafter or self.draft_in_worker)
         self.watcher = Watcher(self.changed)
         self.hits = 0
         self._last: dict[str, str | None] = {}
         self._lock = threading.Lock()
-        self._warmed = False
+
+    def draft_in_worker(
+        self,
+        repo: Path,
+        cfg: config.Config,
+        reg: registry.Registry,
+        ctx: Context,
+        cancelled: Callable[[], bool],
+    ) -> str | None:
+        """The drafter: `precompute.draft_commit_message` run in the worker,
+        which loads the same config for the repo and writes the ledger rows."""
+        job = {"op": "draft", "repo": str(repo), "request_id": ctx.request_id, "cache_key": ctx.cache_key}
+        try:
+            result = self.worker.call(job, cancelled)
+        except RemoteError as e:
+            if e.remote_kind == "Cancelled":
+                raise Cancelled from None
+            raise
+        return result if isinstance(result, str) else None
 
     def changed(self, repo: str) -> None:
         """A debounced change under the repo's git dir: draft if the staged change is new."""
@@ -59,22 +82,11 @@ class State:
                 self._last.setdefault(repo, seen)
         new = self.watcher.watch(repo)
         if new:
-            self._warm()
+            if model_reachable() and self.precompute.enabled(repo):
+                self.worker.warm()  # the worker imports the SDK now, not at the first draft
             if seen is None:
                 threading.Thread(target=self.watcher.fire, args=(repo,), daemon=True).start()
         return new
-
-    def _warm(self) -> None:
-        """Import the SDK once, off the request path, when a draft may need it."""
-        if self._warmed:
-            return
-        self._warmed = True
-
-        def load() -> None:
-            if model_reachable():
-                import codetier.providers.anthropic  # noqa: F401  (imports the SDK)
-
-        threading.Thread(target=load, name="warm", daemon=True).start()
 
 
 def methods(state: State, extra_status: Mapping[str, Any]) -> dict[str, Handler]:
@@ -92,6 +104,8 @@ def methods(state: State, extra_status: Mapping[str, Any]) -> dict[str, Handler]
             "drafting": state.precompute.busy(),
             "drafted": state.precompute.drafted,
             "hits": state.hits,
+            "worker": state.worker.status(),
+            "sdk_loaded": "anthropic" in sys.modules,  # never, in the daemon: the worker has it
         }
 
     def watch(params: Mapping[str, Any]) -> dict[str, Any]:
@@ -133,35 +147,17 @@ def methods(state: State, extra_status: Mapping[str, Any]) -> dict[str, Handler]
         files = tuple(dict.fromkeys((cwd / str(f)).resolve() for f in named))
         return router.describe(router.route(text, reg, files=files))
 
-    def run(params: Mapping[str, Any]) -> dict[str, Any]:
-        from codetier import chores, engine, router
-
-        cwd = Path(param(params, "cwd", str, os.getcwd()))
-        text = param(params, "text", str)
-        cfg = config.load(cwd)
-        reg = registry.build(cfg)
-        root = cfg.repo or cwd
-        files = tuple(Path(cwd / f).resolve() for f in param(params, "files", list, []))
-        r = router.route(
-            text,
-            reg,
-            files=files,
-            task=param(params, "task", str, None),
-            tier=param(params, "tier", str, None),
-            model=param(params, "model", str, None),
-        )
-        ctx = engine.Context(source=param(params, "source", str, "daemon"), repo=str(root))
-        chore = chores.get(r.task)
-        req = chores.Request(text=text, root=root, files=files)
-        result = engine.run(chore.job(req, reg), r, reg, ctx)
-        return {
-            "request_id": result.request_id,
-            "task": r.task,
-            "output": chore.finish(req, result),
-            "served_by": {"tier": result.link.tier, "model": result.link.model},
-            "cost_micros": result.cost_micros,
-            "attempts": [a.line() for a in result.attempts],
+    def run(params: Mapping[str, Any]) -> Any:
+        checked = {
+            "cwd": param(params, "cwd", str, os.getcwd()),
+            "text": param(params, "text", str),
+            "files": [str(f) for f in param(params, "files", list, [])],
+            "task": param(params, "task", str, None),
+            "tier": param(params, "tier", str, None),
+            "model": param(params, "model", str, None),
+            "source": param(params, "source", str, "daemon"),
         }
+        return state.worker.call({"op": "run", "params": checked})
 
     def spend(params: Mapping[str, Any]) -> dict[str, Any]:
         from codetier.ledger import reports

@@ -67,7 +67,9 @@ def _one(message: Any, methods: Mapping[str, Handler]) -> dict[str, Any] | None:
     except RpcFailure as e:
         reply = error(req_id, e.code, str(e), e.data)
     except CodetierError as e:
-        reply = error(req_id, CODETIER_ERROR, str(e), {"exit_code": e.exit_code, "kind": type(e).__name__})
+        # an error raised in the model worker keeps its own kind
+        kind = getattr(e, "remote_kind", None) or type(e).__name__
+        reply = error(req_id, CODETIER_ERROR, str(e), {"exit_code": e.exit_code, "kind": kind})
     except Exception as e:
         log.exception("method %s failed", method)
         reply = error(req_id, INTERNAL_ERROR, f"internal error in {method}: {type(e).__name__}: {e}")

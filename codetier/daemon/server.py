@@ -144,6 +144,7 @@ class Server:
                     conn.shutdown(socket.SHUT_RDWR)
         if not self.state.precompute.drain(max(0.0, deadline - time.monotonic())):
             log.warning("gave up waiting for a draft after %s s", DRAIN_TIMEOUT)
+        self.state.worker.stop(max(0.0, deadline - time.monotonic()))
         log.info("stopped")
 
 
@@ -173,7 +174,12 @@ def listen(path: Path) -> socket.socket:
     return sock
 
 
-def serve(watch: Sequence[str] = (), idle_minutes: float = 0, state: State | None = None) -> int:
+def serve(
+    watch: Sequence[str] = (),
+    idle_minutes: float = 0,
+    state: State | None = None,
+    worker_idle_s: float = 300.0,
+) -> int:
     """Run the daemon in this process until SIGTERM or idle. Exit 0 also when
     another daemon already serves (it is reported on stderr)."""
     rundir = lifecycle.runtime_dir()
@@ -188,7 +194,7 @@ def serve(watch: Sequence[str] = (), idle_minutes: float = 0, state: State | Non
         lock.write_pid()
         path = rundir / "daemon.sock"
         listener = listen(path)
-        server = Server(listener, path, state or State(), idle_minutes)
+        server = Server(listener, path, state or State(worker_idle_s=worker_idle_s), idle_minutes)
         for repo in watch:
             try:
                 server.methods["watch"]({"repo": repo})
