@@ -42,6 +42,7 @@ class RemoteError(CodetierError):
 
 @dataclass
 class _Pending:
+    pid: int  # the worker it was sent to: only that worker's exit fails it
     done: threading.Event = field(default_factory=threading.Event)
     reply: dict[str, Any] | None = None
 
@@ -70,7 +71,7 @@ class Worker:
                 raise WorkerDied("the daemon is stopping")
             proc = self._ensure()
             job_id = next(self._ids)
-            pending = self._pending[job_id] = _Pending()
+            pending = self._pending[job_id] = _Pending(proc.pid)
             try:
                 self._send(proc, {**job, "id": job_id})
             except OSError:
@@ -155,7 +156,7 @@ class Worker:
             else:
                 log.info("the model worker (pid %s) exited", proc.pid)
             for pending in self._pending.values():
-                if pending.reply is None:
+                if pending.pid == proc.pid and pending.reply is None:
                     pending.done.set()  # answered by nothing: WorkerDied
             self._cond.notify_all()
 
