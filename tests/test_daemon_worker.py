@@ -15,6 +15,7 @@ from conftest import git
 from daemon_support import DaemonProcess, _alive, kill_detached, running_daemon, wait_for
 from stub_api import Callback, Recorded, Reply, StubAPI
 
+from codetier import cli
 from codetier.daemon import client
 
 SUBJECT = "Add a greeting helper"
@@ -40,7 +41,11 @@ def drafted(n: int) -> bool:
 
 
 def test_the_worker_exits_when_idle_and_the_daemon_never_loads_the_sdk(
-    stub: StubAPI, tmp_path: Path, repo: Path, monkeypatch: pytest.MonkeyPatch
+    stub: StubAPI,
+    tmp_path: Path,
+    repo: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("CODETIER_DAEMON__WORKER_IDLE_S", "0.5")
     stub.default = Reply(SUBJECT)
@@ -55,6 +60,10 @@ def test_the_worker_exits_when_idle_and_the_daemon_never_loads_the_sdk(
         wait_for(lambda: worker()["up"] is False, what="the idle worker to exit")
         wait_for(lambda: not _alive(int(pid)), what="the worker process to be gone")  # type: ignore[call-overload]
         assert worker()["died"] == 0  # retired, not dead
+        assert cli.main(["daemon", "status"]) == 0
+        assert "model worker: not running (starts with the next draft; stops after 0.5 s idle)" in (
+            capsys.readouterr().out
+        )
         # The next draft starts a new (cold) worker.
         stage(repo, "b.py", "b = 2\n")
         wait_for(lambda: drafted(2), what="a draft from a fresh worker")

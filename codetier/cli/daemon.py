@@ -25,6 +25,16 @@ def _show(st: lifecycle.Status, as_json: bool) -> None:
             f"  drafts: {st.info.get('drafted', 0)} made, {st.info.get('hits', 0)} used,"
             f" {cache.get('entries', 0)} cached"
         )
+        worker = st.info.get("worker") or {}
+        if worker.get("up"):
+            output.echo(
+                f"  model worker: up (pid {worker.get('pid')}), {worker.get('jobs', 0)} job(s) running"
+            )
+        else:
+            output.echo(
+                f"  model worker: not running (starts with the next draft;"
+                f" stops after {worker.get('idle_s', 300):g} s idle)"
+            )
     else:
         output.echo("codetier daemon not running" + (f" ({st.note})" if st.note else ""))
 
@@ -48,6 +58,8 @@ def daemon() -> None:
       auto_start = false   the first hook that finds no daemon starts one
       precompute = true    draft when the staged change changes
       idle_minutes = 0     exit after this many idle minutes (0: never)
+      worker_idle_s = 300  stop the model worker (the process that holds
+                           the SDK) after this many seconds without work
 
     More in the codetier documentation (docs/daemon.md in the source).
     """
