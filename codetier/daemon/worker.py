@@ -139,7 +139,8 @@ class Worker:
         for line in stream:
             try:
                 reply = json.loads(line)
-                pending = self._pending.get(int(reply["id"]))
+                with self._cond:
+                    pending = self._pending.get(int(reply["id"]))
             except (ValueError, KeyError, TypeError):
                 log.warning("the model worker sent a line that is not a reply: %r", line[:200])
                 continue
