@@ -40,6 +40,14 @@ class Stats:
 # Keys go in as one JSON array each: SQLite unpacks it in C, faster than a bind per key.
 _USAGE_SQL = "INSERT INTO audit_keys SELECT value, 0 FROM json_each(?)"
 _PROMPT_SQL = "INSERT INTO audit_prompt_keys SELECT value FROM json_each(?)"
+# A repeat run's keys: the insert skips the stored ones and returns the new (no lookup first).
+_NEW_USAGE_SQL = (
+    "INSERT INTO audit_keys SELECT value, 0 FROM json_each(?) WHERE 1 ON CONFLICT DO NOTHING RETURNING key"
+)
+_NEW_PROMPT_SQL = (
+    "INSERT INTO audit_prompt_keys SELECT value FROM json_each(?) WHERE 1"
+    " ON CONFLICT DO NOTHING RETURNING key"
+)
 CACHE_KB = 96_000
 
 
@@ -67,13 +75,11 @@ def _jobs(db: sqlite3.Connection, paths: Sequence[Path], stats: Stats) -> list[F
     return jobs
 
 
-def _existing(db: sqlite3.Connection, table: str, keys: list[str]) -> set[str]:
-    found: set[str] = set()
-    for i in range(0, len(keys), 500):
-        chunk = keys[i : i + 500]
-        sql = f"SELECT key FROM {table} WHERE key IN ({','.join('?' * len(chunk))})"
-        found.update(k for (k,) in db.execute(sql, chunk))
-    return found
+def _insert_new(db: sqlite3.Connection, sql: str, keys: set[str]) -> set[str]:
+    """Insert `keys` (in key order) where not stored yet; the ones that were new."""
+    if not keys:
+        return set()
+    return {k for (k,) in db.execute(sql, (json.dumps(sorted(keys)),))}
 
 
 def ingest(db: sqlite3.Connection, paths: Sequence[Path], reg: Registry) -> Stats:
@@ -92,7 +98,7 @@ def _ingest(db: sqlite3.Connection, paths: Sequence[Path], reg: Registry) -> Sta
     db.execute(f"PRAGMA cache_size = {-CACHE_KB}")
     db.execute("BEGIN IMMEDIATE")
     try:
-        # A first run inserts every key it sees once; later runs ask which keys exist.
+        # A first run inserts every key it sees once; later runs insert those not stored yet.
         empty = db.execute("SELECT NOT EXISTS (SELECT 1 FROM audit_keys)").fetchone()[0]
         files: list[tuple[Any, ...]] = []
         fresh: list[tuple[str, UsageKey, Sequence[int]]] = []  # new to this run: asked about at the end
@@ -126,20 +132,20 @@ def _ingest(db: sqlite3.Connection, paths: Sequence[Path], reg: Registry) -> Sta
             files.append(
                 (str(r.job.path), r.job.inode, r.progress.offset, r.progress.offset, r.head, r.task, r.tier)
             )
-        old = _existing(db, "audit_keys", sorted(key for key, _, _ in fresh))
-        for key, rk, sums in fresh:
-            if key in old:
-                stats.duplicates += 1
-                seen.discard(key)
-                rollup.add(rk, sums, -1)
-        old = _existing(db, "audit_prompt_keys", sorted(key for key, _ in prompts))
-        for key, pk in prompts:
-            if key in old:
-                seen_prompts.discard(key)
-                rollup.prompts[pk] -= 1
-        # `seen` now holds exactly the new keys (those already stored were taken out).
-        db.execute(_USAGE_SQL, (json.dumps(sorted(seen)),))
-        db.execute(_PROMPT_SQL, (json.dumps(sorted(seen_prompts)),))
+        if empty:
+            db.execute(_USAGE_SQL, (json.dumps(sorted(seen)),))
+            db.execute(_PROMPT_SQL, (json.dumps(sorted(seen_prompts)),))
+        else:  # one pass that inserts the new keys and names them: the rest were stored already
+            added = _insert_new(db, _NEW_USAGE_SQL, seen)
+            for key, rk, sums in fresh:
+                if key not in added:
+                    stats.duplicates += 1
+                    rollup.add(rk, sums, -1)
+            added_prompts = _insert_new(db, _NEW_PROMPT_SQL, seen_prompts)
+            for key, pk in prompts:
+                if key not in added_prompts:
+                    rollup.prompts[pk] -= 1
+            seen, seen_prompts = added, added_prompts
         stats.entries, stats.prompts = len(seen), len(seen_prompts)
         db.executemany("INSERT OR REPLACE INTO audit_files VALUES (?,?,?,?,?,?,?)", files)
         rollup.write(db)
