@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any
 
@@ -16,7 +15,12 @@ def err(text: str) -> None:
 
 
 def emit_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+    """Indented JSON with sorted keys, encoded in C (json's indent is pure Python:
+    ~18 ms for an audit report). Anything else JSON cannot hold is written as str()."""
+    import msgspec
+
+    text = msgspec.json.format(msgspec.json.encode(data, order="sorted", enc_hook=str), indent=2)
+    sys.stdout.write(text.decode() + "\n")
 
 
 def usd(micros: int) -> str:
