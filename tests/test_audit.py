@@ -13,6 +13,7 @@ import pytest
 
 from codetier import ledger
 from codetier.cli import main
+from codetier.ledger.keyruns import IMPORTED, PROMPT, USAGE, KeyRuns, key_hash
 
 
 def usage_line(
@@ -230,7 +231,7 @@ def test_a_later_replay_of_an_old_message_adds_nothing(
     assert again["scan"]["new_entries"] == 1 and again["scan"]["duplicates"] == 1
     assert again["totals"]["entries"] == first["totals"]["entries"] + 1
     db = ledger.connect()
-    (keys,) = db.execute("SELECT COUNT(*) FROM audit_keys").fetchone()
+    keys = len(KeyRuns(db, USAGE))
     db.close()
     assert keys == again["totals"]["entries"]
 
@@ -378,7 +379,7 @@ def test_a_worker_failure_reaches_the_caller_and_writes_nothing(
     try:
         with pytest.raises(PermissionError, match=r"agent-a\.jsonl"):
             ingest.ingest(db, discover.roots(), load()[1])
-        assert db.execute("SELECT COUNT(*) FROM audit_keys").fetchone() == (0,)
+        assert db.execute("SELECT COUNT(*) FROM audit_key_runs").fetchone() == (0,)
         assert db.execute("SELECT COUNT(*) FROM audit_files").fetchone() == (0,)
     finally:
         db.close()
@@ -400,7 +401,7 @@ def test_with_other_threads_running_a_spawned_pool_reads_the_same(
     assert spawned["daily"] == serial["daily"] and spawned["scan"] == serial["scan"]
 
 
-def test_m005_keeps_the_keys_and_import_flags_of_an_older_ledger(
+def test_m005_and_m006_keep_the_keys_and_import_flags_of_an_older_ledger(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from codetier.ledger import db as ledger_db
@@ -437,12 +438,12 @@ def test_m005_keeps_the_keys_and_import_flags_of_an_older_ledger(
     monkeypatch.undo()
     db = ledger.connect(path)
     try:
-        assert db.execute("SELECT key, imported FROM audit_keys ORDER BY key").fetchall() == [
-            ("m1:r1", 1),
-            ("m2:r2", 0),
-        ]
-        assert db.execute("SELECT key FROM audit_prompt_keys").fetchall() == [("u1",)]
+        usage, imported, prompts = (KeyRuns(db, kind) for kind in (USAGE, IMPORTED, PROMPT))
+        assert (len(usage), len(imported), len(prompts)) == (2, 1, 1)
+        assert key_hash("m1:r1") in usage and key_hash("m2:r2") in usage
+        assert key_hash("m1:r1") in imported and key_hash("m2:r2") not in imported
+        assert key_hash("u1") in prompts
         tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        assert not tables & {"audit_usage", "audit_prompts"}
+        assert not tables & {"audit_usage", "audit_prompts", "audit_keys", "audit_prompt_keys"}
     finally:
         db.close()

@@ -10,7 +10,6 @@ before it in its file, which the router classifies into a task and a tier.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from codetier.audit import discover
 from codetier.audit.reader import HEAD, VALUES, FileJob, file_head
 from codetier.audit.rollup import PromptKey, Rollup, UsageKey
 from codetier.audit.workers import _no_gc, _results
+from codetier.ledger.keyruns import PROMPT, USAGE, KeyRuns
 from codetier.registry import Registry
 
 
@@ -35,20 +35,6 @@ class Stats:
     duplicates: int = 0
     prompts: int = 0
     unpriced: tuple[str, ...] = ()
-
-
-# Keys go in as one JSON array each: SQLite unpacks it in C, faster than a bind per key.
-_USAGE_SQL = "INSERT INTO audit_keys SELECT value, 0 FROM json_each(?)"
-_PROMPT_SQL = "INSERT INTO audit_prompt_keys SELECT value FROM json_each(?)"
-# A repeat run's keys: the insert skips the stored ones and returns the new (no lookup first).
-_NEW_USAGE_SQL = (
-    "INSERT INTO audit_keys SELECT value, 0 FROM json_each(?) WHERE 1 ON CONFLICT DO NOTHING RETURNING key"
-)
-_NEW_PROMPT_SQL = (
-    "INSERT INTO audit_prompt_keys SELECT value FROM json_each(?) WHERE 1"
-    " ON CONFLICT DO NOTHING RETURNING key"
-)
-CACHE_KB = 96_000
 
 
 def _jobs(db: sqlite3.Connection, paths: Sequence[Path], stats: Stats) -> list[FileJob]:
@@ -75,13 +61,6 @@ def _jobs(db: sqlite3.Connection, paths: Sequence[Path], stats: Stats) -> list[F
     return jobs
 
 
-def _insert_new(db: sqlite3.Connection, sql: str, keys: set[str]) -> set[str]:
-    """Insert `keys` (in key order) where not stored yet; the ones that were new."""
-    if not keys:
-        return set()
-    return {k for (k,) in db.execute(sql, (json.dumps(sorted(keys)),))}
-
-
 def ingest(db: sqlite3.Connection, paths: Sequence[Path], reg: Registry) -> Stats:
     """Read what is new in every transcript below `paths` into the audit tables."""
     with _no_gc():
@@ -91,18 +70,17 @@ def ingest(db: sqlite3.Connection, paths: Sequence[Path], reg: Registry) -> Stat
 def _ingest(db: sqlite3.Connection, paths: Sequence[Path], reg: Registry) -> Stats:
     stats, unpriced, rollup = Stats(), set[str](), Rollup()
     jobs = _jobs(db, paths, stats)
-    seen: set[str] = set()
-    seen_prompts: set[str] = set()
-    # Only keys are stored (the rollups hold the sums), inserted in key order at the end:
-    # the key index then fills page by page instead of splitting pages at random.
-    db.execute(f"PRAGMA cache_size = {-CACHE_KB}")
+    seen: set[int] = set()
+    seen_prompts: set[int] = set()
     db.execute("BEGIN IMMEDIATE")
     try:
-        # A first run inserts every key it sees once; later runs insert those not stored yet.
-        empty = db.execute("SELECT NOT EXISTS (SELECT 1 FROM audit_keys)").fetchone()[0]
+        # Only keys are stored (the rollups hold the sums): what this run saw, less what
+        # earlier runs stored, is appended as one run of each kind at the end.
+        stored, stored_prompts = KeyRuns(db, USAGE), KeyRuns(db, PROMPT)
+        empty = not stored.runs
         files: list[tuple[Any, ...]] = []
-        fresh: list[tuple[str, UsageKey, Sequence[int]]] = []  # new to this run: asked about at the end
-        prompts: list[tuple[str, PromptKey]] = []
+        fresh: list[tuple[int, UsageKey, Sequence[int]]] = []  # new to this run: asked about at the end
+        prompts: list[tuple[int, PromptKey]] = []
         for r in _results(jobs, reg, unpriced):
             stats.duplicates += r.repeats
             rollup.merge(r.rollup)  # then take back what is dropped here
@@ -123,7 +101,7 @@ def _ingest(db: sqlite3.Connection, paths: Sequence[Path], reg: Registry) -> Sta
                     rollup.prompts[pk] -= 1
                 else:
                     seen_prompts.add(key)
-                    if not empty:
+                    if stored_prompts.runs:
                         prompts.append((key, r.pkeys[r.pvalues[j]]))
             stats.files_read += 1
             stats.bytes += r.progress.bytes
@@ -132,20 +110,19 @@ def _ingest(db: sqlite3.Connection, paths: Sequence[Path], reg: Registry) -> Sta
             files.append(
                 (str(r.job.path), r.job.inode, r.progress.offset, r.progress.offset, r.head, r.task, r.tier)
             )
-        if empty:
-            db.execute(_USAGE_SQL, (json.dumps(sorted(seen)),))
-            db.execute(_PROMPT_SQL, (json.dumps(sorted(seen_prompts)),))
-        else:  # one pass that inserts the new keys and names them: the rest were stored already
-            added = _insert_new(db, _NEW_USAGE_SQL, seen)
+        if not empty:  # take back what earlier runs counted
+            seen = stored.new(seen)
             for key, rk, sums in fresh:
-                if key not in added:
+                if key not in seen:
                     stats.duplicates += 1
                     rollup.add(rk, sums, -1)
-            added_prompts = _insert_new(db, _NEW_PROMPT_SQL, seen_prompts)
+        if stored_prompts.runs:
+            seen_prompts = stored_prompts.new(seen_prompts)
             for key, pk in prompts:
-                if key not in added_prompts:
+                if key not in seen_prompts:
                     rollup.prompts[pk] -= 1
-            seen, seen_prompts = added, added_prompts
+        stored.add(seen)
+        stored_prompts.add(seen_prompts)
         stats.entries, stats.prompts = len(seen), len(seen_prompts)
         db.executemany("INSERT OR REPLACE INTO audit_files VALUES (?,?,?,?,?,?,?)", files)
         rollup.write(db)

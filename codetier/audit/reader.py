@@ -13,6 +13,7 @@ from codetier.audit import parse
 from codetier.audit.classify import Classifier
 from codetier.audit.prices import Prices, Rates, priced, rates_of, routed_model
 from codetier.audit.rollup import PromptKey, Rollup, UsageKey
+from codetier.ledger.keyruns import key_hash
 from codetier.registry import Registry
 
 HEAD = 512  # bytes of a file's start hashed to notice a rewrite
@@ -42,10 +43,10 @@ class FileResult:
     progress: parse.Progress
     task: str | None
     tier: str | None
-    usage: list[str]  # the keys of the usage entries, in order
+    usage: list[int]  # the keys of the usage entries (hashed: see ledger/keyruns.py), in order
     values: array[int]  # per entry VALUES ints: index into rkeys, then Rollup's sums for one entry
     rkeys: list[UsageKey]
-    prompts: list[str]  # the keys of the prompts
+    prompts: list[int]  # the keys of the prompts, hashed
     pvalues: array[int]  # per prompt: index into pkeys
     pkeys: list[PromptKey]
     repeats: int  # usage lines that repeated the line before (same message and request)
@@ -78,10 +79,10 @@ class Reader:
 
     def __call__(self, job: FileJob) -> FileResult:
         task, tier = job.task, job.tier
-        keys: list[str] = []
+        keys: list[int] = []
         values = array("q")
         rkeys: dict[UsageKey, int] = {}
-        prompts: list[str] = []
+        prompts: list[int] = []
         pvalues = array("q")
         pkeys: dict[PromptKey, int] = {}
         rows: list[tuple[Any, ...]] = []
@@ -105,7 +106,7 @@ class Reader:
                 i = pkeys.get(pk)
                 if i is None:
                     i = pkeys[pk] = len(pkeys)
-                prompts.append(entry.key)
+                prompts.append(key_hash(entry.key))
                 pvalues.append(i)
                 rollup.prompts[pk] = rollup.prompts.get(pk, 0) + 1
                 continue
@@ -135,7 +136,7 @@ class Reader:
             if i is None:
                 i = rkeys[rk] = len(rkeys)
                 rollup.usage[rk] = [0] * VALUES
-            keys.append(entry.key)
+            keys.append(key_hash(entry.key))
             values.extend((i, n_in, n_out, w5 + w1, cr, cost, routed_cost))
             sums = rollup.usage[rk]  # Rollup.add, inline: this runs for every entry
             sums[0] += 1

@@ -145,18 +145,25 @@ def import_usage(db: sqlite3.Connection, reg: Registry, paths: Sequence[Path]) -
     The audit tables keep only keys and sums, so the rows are read again from the transcripts
     (a one-off: an import after that finds nothing pending and reads nothing)."""
     from codetier.audit import ingest
+    from codetier.ledger.keyruns import IMPORTED, USAGE, KeyRuns, key_hash
 
-    todo = {k for (k,) in db.execute("SELECT key FROM audit_keys WHERE imported = 0")}
-    if not todo:
+    def pending() -> set[int] | None:  # None: all imported
+        counted, imported = KeyRuns(db, USAGE), KeyRuns(db, IMPORTED)
+        if len(counted) == len(imported):  # imported keys are a subset of the counted
+            return None
+        return {k for run in counted.runs for k in run if k not in imported}
+
+    todo = pending()
+    if todo is None:
         return 0
-    rows = [row for row in ingest.entries(paths, reg) if row[0] in todo]
+    rows = [row for row in ingest.entries(paths, reg) if key_hash(row[0]) in todo]
     db.execute("BEGIN IMMEDIATE")
     try:  # still pending now that the ledger is locked (another import may have run)
-        todo = {k for (k,) in db.execute("SELECT key FROM audit_keys WHERE imported = 0")}
-        rows = [row for row in rows if row[0] in todo]
+        todo = pending() or set()
+        rows = [row for row in rows if key_hash(row[0]) in todo]
         del todo
         rows.sort(key=lambda row: (row[1], row[0]))  # by time
-        pending = [row[0] for row in rows]
+        done = [row[0] for row in rows]
         for key, ts, _, session, project, model, _, n_in, n_out, w5, w1, cr, cost, task, _, _ in rows:
             usage = pricing.Usage(n_in, n_out, w5, w1, cr)
             when = dt.datetime.fromisoformat(ts)
@@ -183,7 +190,7 @@ def import_usage(db: sqlite3.Connection, reg: Registry, paths: Sequence[Path]) -
                     counterfactual_micros=pricing.counterfactual(reg, usage, when.date()),
                 ),
             )
-        db.executemany("UPDATE audit_keys SET imported = 1 WHERE key = ?", ((k,) for k in pending))
+        KeyRuns(db, IMPORTED).add({key_hash(k) for k in done})
         db.execute("COMMIT")
     except BaseException:
         db.execute("ROLLBACK")

@@ -185,3 +185,21 @@ def m005_audit_keys(db: sqlite3.Connection) -> None:
     db.execute("INSERT INTO audit_prompt_keys SELECT key FROM audit_prompts ORDER BY key")
     db.execute("DROP TABLE audit_usage")
     db.execute("DROP TABLE audit_prompts")
+
+
+@migration
+def m006_audit_key_runs(db: sqlite3.Connection) -> None:
+    """The audit's keys as sorted runs of 64-bit hashes, appended a run at a time (see
+    ledger/keyruns.py), in place of two text-keyed B-trees that a repeat run rewrote
+    most pages of. Import flags become a run of their own."""
+    from codetier.ledger import keyruns
+
+    db.execute("CREATE TABLE audit_key_runs (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, keys BLOB NOT NULL)")
+    for kind, sql in (
+        (keyruns.USAGE, "SELECT key FROM audit_keys"),
+        (keyruns.IMPORTED, "SELECT key FROM audit_keys WHERE imported"),
+        (keyruns.PROMPT, "SELECT key FROM audit_prompt_keys"),
+    ):
+        keyruns.KeyRuns(db, kind).add({keyruns.key_hash(k) for (k,) in db.execute(sql)})
+    db.execute("DROP TABLE audit_keys")
+    db.execute("DROP TABLE audit_prompt_keys")

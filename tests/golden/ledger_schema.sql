@@ -126,8 +126,7 @@ CREATE TABLE audit_files (
             task TEXT,
             tier TEXT
         )
-CREATE TABLE audit_keys (key TEXT PRIMARY KEY, imported INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID
-CREATE TABLE audit_prompt_keys (key TEXT PRIMARY KEY) WITHOUT ROWID
+CREATE TABLE audit_key_runs (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, keys BLOB NOT NULL)
 CREATE TABLE audit_prompt_rollup (
         day TEXT NOT NULL, task TEXT NOT NULL, tier TEXT NOT NULL, n INTEGER NOT NULL,
         PRIMARY KEY (day, task, tier)

@@ -1,0 +1,80 @@
+"""Sets of keys kept as sorted runs of 64-bit hashes, for `codetier audit`.
+
+A run of the audit appends its new keys as one blob (a few pages) instead of
+inserting them into a B-tree, where random keys land on most of its pages and
+every one of those pages is written again, to the WAL and then the database.
+A lookup binary-searches each run; once a kind has more than MAX_RUNS runs
+they are merged into one. Two different keys share a hash with probability
+about n²/2⁶⁵: one in a hundred million for a million keys.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterable
+from hashlib import blake2b
+
+USAGE, PROMPT, IMPORTED = "usage", "prompt", "imported"
+MAX_RUNS = 16
+
+
+def key_hash(key: str) -> int:
+    """A stable signed 64-bit hash of `key` (SQLite's integers are signed)."""
+    return int.from_bytes(blake2b(key.encode(), digest_size=8).digest(), "little", signed=True)
+
+
+def _blob(keys: array[int]) -> bytes:
+    if sys.byteorder == "big":  # stored little-endian
+        keys = array("q", keys)
+        keys.byteswap()
+    return keys.tobytes()
+
+
+def _keys(blob: bytes) -> array[int]:
+    keys = array("q")
+    keys.frombytes(blob)
+    if sys.byteorder == "big":
+        keys.byteswap()
+    return keys
+
+
+class KeyRuns:
+    """The stored keys of one kind; read once, in the caller's transaction."""
+
+    def __init__(self, db: sqlite3.Connection, kind: str) -> None:
+        self.db, self.kind = db, kind
+        self.runs = [
+            _keys(blob)
+            for (blob,) in db.execute("SELECT keys FROM audit_key_runs WHERE kind = ? ORDER BY id", (kind,))
+        ]
+
+    def __len__(self) -> int:
+        return sum(len(run) for run in self.runs)
+
+    def __contains__(self, key: int) -> bool:
+        for run in self.runs:
+            i = bisect_left(run, key)
+            if i < len(run) and run[i] == key:
+                return True
+        return False
+
+    def new(self, keys: Iterable[int]) -> set[int]:
+        """Those of `keys` not stored yet."""
+        return {k for k in keys if k not in self}
+
+    def add(self, keys: Iterable[int]) -> None:
+        """Store `keys` (none of them stored yet) as a new run; merge the runs when too many."""
+        run = array("q", sorted(keys))
+        if not run:
+            return
+        self.runs.append(run)
+        if len(self.runs) <= MAX_RUNS:
+            self.db.execute("INSERT INTO audit_key_runs (kind, keys) VALUES (?, ?)", (self.kind, _blob(run)))
+            return
+        merged = array("q", sorted(k for r in self.runs for k in r))
+        self.db.execute("DELETE FROM audit_key_runs WHERE kind = ?", (self.kind,))
+        self.db.execute("INSERT INTO audit_key_runs (kind, keys) VALUES (?, ?)", (self.kind, _blob(merged)))
+        self.runs = [merged]
