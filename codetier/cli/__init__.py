@@ -1,69 +1,25 @@
-"""The `codetier` command. Subcommands load lazily so `route` stays fast."""
+"""The `codetier` command. Subcommands load lazily so `route` stays fast, and a
+plain `codetier audit` runs without importing click at all (see fast.py)."""
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
+import sys
 from collections.abc import Sequence
 
-import click
-
-from codetier import __version__
 from codetier.cli.errors import error_handler
-
-# name -> "module:attribute"; each module imports only what its command needs.
-COMMANDS: dict[str, str] = {
-    "route": "codetier.cli.route:route",
-    "ask": "codetier.cli.ask:ask",
-    "config": "codetier.cli.config_cmd:config",
-    "spend": "codetier.cli.spend:spend",
-    # Registered here once so feature modules never edit this file.
-    "commit-msg": "codetier.cli.commit_msg:commit_msg",
-    "changelog": "codetier.cli.changelog:changelog",
-    "fix": "codetier.cli.fix:fix",
-    "hooks": "codetier.cli.hooks_cmd:hooks",
-    "lsp": "codetier.cli.lsp:lsp",
-    "daemon": "codetier.cli.daemon:daemon",
-    "audit": "codetier.cli.audit:audit",
-    "undo": "codetier.cli.undo:undo",
-}
-
-
-class LazyGroup(click.Group):
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(n for n in COMMANDS if importlib.util.find_spec(COMMANDS[n].split(":")[0]))
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        target = COMMANDS.get(cmd_name)
-        if target is None:
-            return None
-        module, attr = target.split(":")
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as e:
-            if e.name != module:
-                raise
-            return None  # a command whose feature is not built yet
-        command: click.Command = getattr(mod, attr)
-        return command
-
-
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="codetier")
-def cli() -> None:
-    """Route each coding chore to the cheapest thing that does it well.
-
-    Deterministic tools (ruff, rope, git) first, then Haiku, Sonnet and Opus,
-    with every output checked and every call in the spend ledger.
-    """
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
     with error_handler() as code:
-        result = cli.main(
-            args=list(argv) if argv is not None else None,
-            prog_name="codetier",
-            standalone_mode=False,
-        )
-        code.value = result if isinstance(result, int) else 0
+        from codetier.cli import fast
+
+        run = fast.command(args)
+        if run is not None:
+            run()
+        else:
+            from codetier.cli.group import cli
+
+            result = cli.main(args=args, prog_name="codetier", standalone_mode=False)
+            code.value = result if isinstance(result, int) else 0
     return code.value

@@ -1,14 +1,8 @@
 from __future__ import annotations
 
-import datetime as dt
-import sys
 from pathlib import Path
-from typing import Any
 
 import click
-
-from codetier import ledger, output
-from codetier.errors import UsageError
 
 
 @click.command()
@@ -26,97 +20,6 @@ def audit(paths: tuple[Path, ...], since: str | None, as_json: bool, do_import: 
     or the comma-separated dirs in CLAUDE_CONFIG_DIR. Runs are incremental:
     only what was appended since the last run is read.
     """
-    from codetier.audit import discover, ingest, report
-    from codetier.cli.common import load
+    from codetier.cli.audit_run import run
 
-    day = None
-    if since:
-        try:
-            day = dt.date.fromisoformat(since)
-        except ValueError:
-            raise UsageError(f"--since: expected a date as YYYY-MM-DD, got {since!r}") from None
-    _, reg = load()
-    roots = list(paths) or discover.roots()
-    if not roots:
-        raise UsageError("no Claude Code transcripts found: pass PATHS or set CLAUDE_CONFIG_DIR")
-    db = ledger.connect()
-    try:
-        stats = ingest.ingest(db, roots, reg)
-        data = report.build(db, reg, stats, day)
-        if do_import:
-            data["imported"] = report.import_usage(db, reg, roots)
-    finally:
-        db.close()
-    if as_json:
-        output.emit_json(data)
-        return
-    render(data)
-
-
-def render(data: dict[str, Any], file: Any = None, *, color: bool = True) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    usd = output.usd
-    console = Console(file=file or sys.stdout, width=output.width(), no_color=not color, highlight=False)
-    scan = data["scan"]
-    t = Table(title="Claude Code usage by day and model", title_justify="left")
-    for i, col in enumerate(
-        ["day", "model", "input", "output", "cache create", "cache read", "cost", "routed"]
-    ):
-        t.add_column(col, justify="left" if i < 2 else "right")
-    for d in data["daily"]:
-        for m in d["models"]:
-            t.add_row(
-                d["day"],
-                m["model"],
-                f"{m['input_tokens']:,}",
-                f"{m['output_tokens']:,}",
-                f"{m['cache_creation_tokens']:,}",
-                f"{m['cache_read_tokens']:,}",
-                usd(m["cost_micros"]),
-                usd(m["routed_cost_micros"]),
-            )
-    tot = data["totals"]
-    cells = [
-        f"{tot[k]:,}" for k in ("input_tokens", "output_tokens", "cache_creation_tokens", "cache_read_tokens")
-    ]
-    t.add_row("total", "", *cells, usd(tot["cost_micros"]), usd(tot["routed_cost_micros"]), end_section=True)
-    console.print(t)
-    saved = tot["cost_micros"] - tot["routed_cost_micros"]
-    console.print(
-        f"under codetier's routing: {usd(tot['routed_cost_micros'])} (saves {usd(saved)});"
-        f" {data['routing']['rule']}"
-    )
-    prompts = data["routing"]["prompts"]
-    if prompts:
-        console.print(
-            "prompts by tier: " + ", ".join(f"{p['task']} → {p['tier']} x{p['prompts']}" for p in prompts[:8])
-        )
-    chores = data["expensive_chores"]
-    if chores["chores"]:
-        c = Table(
-            title=f"chores that ran on {chores['model']} (the dearest model) but route lower",
-            title_justify="left",
-        )
-        for i, col in enumerate(["task", "tier", "entries", "cost", "routed"]):
-            c.add_column(col, justify="left" if i < 2 else "right")
-        for ch in chores["chores"]:
-            c.add_row(
-                ch["task"],
-                ch["tier"],
-                str(ch["entries"]),
-                usd(ch["cost_micros"]),
-                usd(ch["routed_cost_micros"]),
-            )
-        console.print(c)
-    line = (
-        f"read {scan['files_read']} of {scan['files']} files ({scan['bytes']:,} bytes new), "
-        f"{scan['new_entries']} new entries, {scan['duplicates']} duplicates,"
-        f" {scan['malformed']} malformed lines skipped"
-    )
-    if scan["unpriced_models"]:
-        line += f"; no price for {', '.join(scan['unpriced_models'])} (counted at $0)"
-    if "imported" in data:
-        line += f"; imported {data['imported']} rows into the ledger"
-    console.print(line)
+    run(paths, since, as_json, do_import)

@@ -10,9 +10,7 @@ import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import click
-
-from codetier import __version__, output, paths
+from codetier import __version__, output
 from codetier.errors import CodetierError
 
 
@@ -29,19 +27,17 @@ def error_handler() -> Iterator[ExitCode]:
     except CodetierError as e:
         output.err(f"codetier: {e}")
         code.value = e.exit_code
-    except click.exceptions.Exit as e:
-        code.value = e.exit_code
-    except click.ClickException as e:
-        e.show()
-        code.value = e.exit_code
-    except click.exceptions.Abort:
-        output.err("codetier: aborted")
-        code.value = 130
     except KeyboardInterrupt:
         output.err("codetier: interrupted")
         code.value = 130
-    except Exception:
+    except Exception as e:
+        clicked = _click_exit(e)
+        if clicked is not None:
+            code.value = clicked
+            return
         code.value = 3
+        from codetier import paths
+
         log = paths.home() / "crash.log"
         try:
             log.parent.mkdir(parents=True, exist_ok=True)
@@ -53,3 +49,20 @@ def error_handler() -> Iterator[ExitCode]:
             output.err(f"codetier: internal error, please report it with {log}")
         except OSError:
             output.err("codetier: internal error:\n" + traceback.format_exc())
+
+
+def _click_exit(e: Exception) -> int | None:
+    """The exit code for one of click's exceptions, else None. Only an imported click
+    can raise them, and a plain `codetier audit` never imports it (cli/fast.py)."""
+    click = sys.modules.get("click")
+    if click is None:
+        return None
+    if isinstance(e, click.exceptions.Exit):
+        return int(e.exit_code)
+    if isinstance(e, click.ClickException):
+        e.show()
+        return int(e.exit_code)
+    if isinstance(e, click.exceptions.Abort):
+        output.err("codetier: aborted")
+        return 130
+    return None
