@@ -4,7 +4,17 @@ the user config file."""
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
+
+
+def _xdg(var: str, fallback: str) -> Path | None:
+    """The XDG base directory platformdirs gives on Linux, without importing it (~8 ms,
+    on every command); None elsewhere, where platformdirs knows the conventions."""
+    if not sys.platform.startswith("linux"):
+        return None
+    value = os.environ.get(var, "").strip()
+    return Path(value or os.path.expanduser(fallback)) / "codetier"
 
 
 def home() -> Path:
@@ -12,6 +22,9 @@ def home() -> Path:
     override = os.environ.get("CODETIER_HOME")
     if override:
         return Path(override)
+    linux = _xdg("XDG_DATA_HOME", "~/.local/share")
+    if linux is not None:
+        return linux
     import platformdirs
 
     return Path(platformdirs.user_data_dir("codetier", appauthor=False))
@@ -20,6 +33,9 @@ def home() -> Path:
 def user_config() -> Path:
     """The user-level config file (`$XDG_CONFIG_HOME/codetier/config.toml` on
     Linux). Settings are not state: CODETIER_HOME does not move them."""
+    linux = _xdg("XDG_CONFIG_HOME", "~/.config")
+    if linux is not None:
+        return linux / "config.toml"
     import platformdirs
 
     return Path(platformdirs.user_config_dir("codetier", appauthor=False)) / "config.toml"

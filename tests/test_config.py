@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -206,3 +207,28 @@ def test_a_price_long_rate_that_is_not_a_number_names_the_key(tmp_path: Path) ->
     with pytest.raises(ConfigError) as info:
         load(tmp_path)
     assert info.value.key.endswith("long_input")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="elsewhere platformdirs itself is used")
+@pytest.mark.parametrize(
+    "env",
+    [
+        {},
+        {"XDG_CONFIG_HOME": "", "XDG_DATA_HOME": "  "},
+        {"XDG_CONFIG_HOME": "/x/conf", "XDG_DATA_HOME": "/x/data"},
+    ],
+)
+def test_linux_dirs_are_the_ones_platformdirs_gives(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import platformdirs
+
+    monkeypatch.delenv("CODETIER_HOME", raising=False)
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME"):
+        monkeypatch.delenv(var, raising=False)
+    for var, value in env.items():
+        monkeypatch.setenv(var, value)
+    assert (
+        paths.user_config() == Path(platformdirs.user_config_dir("codetier", appauthor=False)) / "config.toml"
+    )
+    assert paths.home() == Path(platformdirs.user_data_dir("codetier", appauthor=False))

@@ -10,7 +10,6 @@ malformed and skipped. `<synthetic>` messages are not usage.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -366,7 +365,8 @@ def _slow(
     substring searches (inside a JSON string quotes are escaped, so these byte patterns
     are real keys); only candidates are parsed."""
     previous = last[0].encode()
-    loads = json.loads
+    from json import loads
+
     start = 0
     for line in block.split(b"\n"):
         line_start, start = start, start + len(line) + 1

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import sys
-import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -36,6 +35,8 @@ def error_handler() -> Iterator[ExitCode]:
             code.value = clicked
             return
         code.value = 3
+        import traceback
+
         from codetier import paths
 
         log = paths.home() / "crash.log"
