@@ -369,7 +369,7 @@ def test_a_worker_failure_reaches_the_caller_and_writes_nothing(
     real = reader.Reader.__call__
 
     def failing(self: reader.Reader, job: reader.FileJob) -> reader.FileResult:
-        if job.path.name == "agent-a.jsonl":
+        if job.path.endswith("agent-a.jsonl"):
             raise PermissionError(f"{job.path}: permission denied")
         return real(self, job)
 

@@ -53,12 +53,17 @@ def _jobs(db: sqlite3.Connection, paths: Sequence[Path], stats: Stats) -> list[F
             inode, size, offset, head, task, tier = known[path]
             if st.st_size == size and inode == st.st_ino:
                 continue  # unchanged since the last run
-            if inode != st.st_ino or st.st_size < offset or file_head(Path(path), offset) != head:
+            if inode != st.st_ino or st.st_size < offset or file_head(path, offset) != head:
                 offset, task, tier, head = 0, None, None, None  # replaced or rewritten: read it again
         jobs.append(
-            FileJob(Path(path), st.st_ino, offset, task, tier, head if offset >= HEAD else None, st.st_size)
+            FileJob(path, st.st_ino, offset, task, tier, head if offset >= HEAD else None, st.st_size)
         )
     return jobs
+
+
+def _all_new(seen: set[int], keys: list[int]) -> bool:
+    """None of `keys` seen before, and none twice."""
+    return seen.isdisjoint(keys) and len(set(keys)) == len(keys)
 
 
 def ingest(db: sqlite3.Connection, paths: Sequence[Path], reg: Registry) -> Stats:
@@ -85,30 +90,36 @@ def _ingest(db: sqlite3.Connection, paths: Sequence[Path], reg: Registry) -> Sta
             stats.duplicates += r.repeats
             rollup.merge(r.rollup)  # then take back what is dropped here
             values = r.values
-            for j, key in enumerate(r.usage):
-                if key in seen:
-                    stats.duplicates += 1
-                    one = values[j * VALUES : (j + 1) * VALUES]
-                    rollup.add(r.rkeys[one[0]], (1, *one[1:]), -1)
-                else:
-                    seen.add(key)
-                    if not empty:
+            if empty and _all_new(seen, r.usage):  # nothing to take back or ask about: in C
+                seen.update(r.usage)
+            else:
+                for j, key in enumerate(r.usage):
+                    if key in seen:
+                        stats.duplicates += 1
                         one = values[j * VALUES : (j + 1) * VALUES]
-                        fresh.append((key, r.rkeys[one[0]], (1, *one[1:])))
-            for j, key in enumerate(r.prompts):
-                if key in seen_prompts:
-                    pk = r.pkeys[r.pvalues[j]]
-                    rollup.prompts[pk] -= 1
-                else:
-                    seen_prompts.add(key)
-                    if stored_prompts.runs:
-                        prompts.append((key, r.pkeys[r.pvalues[j]]))
+                        rollup.add(r.rkeys[one[0]], (1, *one[1:]), -1)
+                    else:
+                        seen.add(key)
+                        if not empty:
+                            one = values[j * VALUES : (j + 1) * VALUES]
+                            fresh.append((key, r.rkeys[one[0]], (1, *one[1:])))
+            if not stored_prompts.runs and _all_new(seen_prompts, r.prompts):
+                seen_prompts.update(r.prompts)
+            else:
+                for j, key in enumerate(r.prompts):
+                    if key in seen_prompts:
+                        pk = r.pkeys[r.pvalues[j]]
+                        rollup.prompts[pk] -= 1
+                    else:
+                        seen_prompts.add(key)
+                        if stored_prompts.runs:
+                            prompts.append((key, r.pkeys[r.pvalues[j]]))
             stats.files_read += 1
             stats.bytes += r.progress.bytes
             stats.lines += r.progress.lines
             stats.malformed += r.progress.malformed
             files.append(
-                (str(r.job.path), r.job.inode, r.progress.offset, r.progress.offset, r.head, r.task, r.tier)
+                (r.job.path, r.job.inode, r.progress.offset, r.progress.offset, r.head, r.task, r.tier)
             )
         if not empty:  # take back what earlier runs counted
             seen = stored.new(seen)
@@ -137,7 +148,7 @@ def _ingest(db: sqlite3.Connection, paths: Sequence[Path], reg: Registry) -> Sta
 def entries(paths: Sequence[Path], reg: Registry) -> Iterator[tuple[Any, ...]]:
     """Every deduplicated usage row (see Reader) in every transcript below `paths`, read
     from the start: what `--import` copies into the ledger (the audit tables keep sums)."""
-    jobs = [FileJob(Path(p), 0, 0, None, None) for p in discover.files(paths)]
+    jobs = [FileJob(p, 0, 0, None, None) for p in discover.files(paths)]
     seen: set[str] = set()
     for r in _results(jobs, reg, set(), rows=True):
         for row in r.rows:

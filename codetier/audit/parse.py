@@ -181,10 +181,10 @@ def prompt_of(obj: dict[str, Any], where: str) -> Prompt | None:
     )
 
 
-def _blocks(path: Path, progress: Progress) -> Iterator[tuple[int, bytes]]:
+def _blocks(path: str | Path, progress: Progress) -> Iterator[tuple[int, bytes]]:
     """(file offset, block of whole lines) from `progress.offset` on, updating it.
     A last line without its newline is still being written: it is left for later."""
-    with path.open("rb") as f:
+    with open(path, "rb") as f:
         f.seek(progress.offset)
         pending = b""
         while data := f.read(CHUNK):
@@ -309,7 +309,7 @@ def _fast(
     return out, len(lines) if n == 0 else -1
 
 
-def read(path: Path, progress: Progress) -> Iterator[Usage | Prompt]:
+def read(path: str | Path, progress: Progress) -> Iterator[Usage | Prompt]:
     """Usage entries and prompts from `progress.offset` on."""
     previous = [""]  # requestId of the last usage line that parsed
     name = str(path)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 from array import array
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from codetier.audit import parse
@@ -20,15 +19,15 @@ HEAD = 512  # bytes of a file's start hashed to notice a rewrite
 ROUTES_KEPT = 20_000  # prompt texts whose route is remembered
 
 
-def file_head(path: Path, upto: int) -> str:
+def file_head(path: str, upto: int) -> str:
     """A hash of the bytes already read (at most HEAD of them): a rewritten file differs."""
-    with path.open("rb") as f:
+    with open(path, "rb") as f:
         return hashlib.sha1(f.read(min(HEAD, upto))).hexdigest()
 
 
 @dataclass(frozen=True)
 class FileJob:
-    path: Path
+    path: str  # a plain string: a repeat run lists thousands
     inode: int
     offset: int
     task: str | None  # the last prompt's routing, carried across runs

@@ -54,7 +54,7 @@ def _results(
     jobs: list[FileJob], reg: Registry, unpriced: set[str], rows: bool = False
 ) -> Iterator[FileResult]:
     """Each file's rows, in order; in a pool of processes when there is a lot to read."""
-    todo = sum(max((j.path.stat().st_size if j.size is None else j.size) - j.offset, 0) for j in jobs)
+    todo = sum(max((os.stat(j.path).st_size if j.size is None else j.size) - j.offset, 0) for j in jobs)
     cores = os.cpu_count() or 1
     if todo < PARALLEL_BYTES or cores < 2 or len(jobs) < 2:
         reader = Reader(reg, rows)
@@ -97,10 +97,16 @@ def _forked(
                     for _, f in children:
                         f.close()
                     _init_worker(reg, rows)
+                    mine, total = batches[k::n], Rollup()
                     with os.fdopen(write_fd, "wb") as out:
-                        for batch in batches[k::n]:
+                        for j, batch in enumerate(mine):
                             try:
-                                message: tuple[Any, ...] = (*_work(batch), None)
+                                results, missing = _work(batch)
+                                # The sums travel once, with this child's last batch: the
+                                # parent then merges n rollups, not one per batch.
+                                total.merge(results[0].rollup)
+                                results[0].rollup = total if j == len(mine) - 1 else Rollup()
+                                message: tuple[Any, ...] = (results, missing, None)
                             except Exception as e:  # raised again in the parent
                                 message = (None, None, e)
                             pickle.dump(message, out, protocol=pickle.HIGHEST_PROTOCOL)
