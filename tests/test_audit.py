@@ -447,3 +447,24 @@ def test_m005_and_m006_keep_the_keys_and_import_flags_of_an_older_ledger(
         assert not tables & {"audit_usage", "audit_prompts", "audit_keys", "audit_prompt_keys"}
     finally:
         db.close()
+
+
+def test_days_are_local_in_a_zone_offset_by_half_an_hour(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Local midnight at 18:30 UTC falls inside an hour: that hour's entries are dated one by one."""
+    monkeypatch.setenv("TZ", "XST-5:30")  # POSIX for UTC+5:30
+    time.tzset()
+    try:
+        lines = [
+            usage_line("a", "ra", "claude-opus-5", "2026-11-20T18:15:00Z", 1, 1),  # 23:45 local
+            usage_line("b", "rb", "claude-opus-5", "2026-11-20T18:45:00Z", 2, 2),  # 00:15 local, next day
+            usage_line("c", "rc", "claude-opus-5", "2026-11-20T20:00:00Z", 4, 4),  # 01:30 local
+        ]
+        write(tmp_path / "claude" / "projects" / "-p" / "s.jsonl", lines)
+        data = audit(capsys, str(tmp_path / "claude"))
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    days = {(d["day"], m["input_tokens"]) for d in data["daily"] for m in d["models"]}
+    assert days == {("2026-11-20", 1), ("2026-11-21", 6)}

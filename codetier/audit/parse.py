@@ -39,6 +39,9 @@ class Usage(NamedTuple):  # tuples, not dataclasses: there are hundreds of thous
     cache_read: int
 
 
+_new = tuple.__new__
+
+
 class Prompt(NamedTuple):
     key: str
     ts: dt.datetime
@@ -227,7 +230,6 @@ def _fast(
         raise _Slow(e.start) from None
     out: list[Usage | Prompt] = []
     last = previous[0]
-    times: dict[str, dt.datetime] = {}
     for obj in lines:
         message = obj.message
         if message is None:
@@ -241,18 +243,15 @@ def _fast(
             model, n_in, n_out = message.model, usage.input_tokens, usage.output_tokens
             created, read = usage.cache_creation_input_tokens, usage.cache_read_input_tokens
             message_id = message.id
-            stamp = obj.timestamp
-            ts = times.get(stamp) if type(stamp) is str else None
             if not (type(model) is str and type(n_in) is int and type(n_out) is int and type(created) is int
                     and type(read) is int and type(message_id) is str and type(rid) is str):  # fmt: skip
                 progress.malformed += 1
                 continue
-            if ts is None:
-                try:
-                    ts = times[stamp] = _time(stamp)
-                except (ValueError, TypeError):
-                    progress.malformed += 1
-                    continue
+            try:
+                ts = _time(obj.timestamp)
+            except ValueError:
+                progress.malformed += 1
+                continue
             last = rid if rid else ""
             if model == SYNTHETIC:
                 continue
@@ -263,18 +262,21 @@ def _fast(
             one_hour = min(one_hour, created) if type(one_hour) is int and one_hour > 0 else 0
             session, project = obj.sessionId, obj.cwd
             out.append(
-                Usage(
-                    f"{message_id}:{rid}",
-                    ts,
-                    session if type(session) is str else None,
-                    project if type(project) is str else None,
-                    model,
-                    obj.isSidechain is True,
-                    n_in,
-                    n_out,
-                    created - one_hour,
-                    one_hour,
-                    read,
+                _new(  # Usage(...) in C: a namedtuple's own __new__ is Python, run per entry here
+                    Usage,
+                    (
+                        f"{message_id}:{rid}",
+                        ts,
+                        session if type(session) is str else None,
+                        project if type(project) is str else None,
+                        model,
+                        obj.isSidechain is True,
+                        n_in,
+                        n_out,
+                        created - one_hour,
+                        one_hour,
+                        read,
+                    ),
                 )
             )
         elif obj.type == "user" and not obj.isMeta and message.role == "user":

@@ -3,6 +3,7 @@ usage entries (priced, deduplicated within the file) and user prompts (routed)."
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from array import array
 from dataclasses import dataclass
@@ -23,6 +24,12 @@ def file_head(path: str, upto: int) -> str:
     """A hash of the bytes already read (at most HEAD of them): a rewritten file differs."""
     with open(path, "rb") as f:
         return hashlib.sha1(f.read(min(HEAD, upto))).hexdigest()
+
+
+def _hour_day(hour: int) -> str:
+    """The local date all through this hour since the epoch, or "" if it changes in it."""
+    first, last = dt.datetime.fromtimestamp(hour * 3600), dt.datetime.fromtimestamp(hour * 3600 + 3599)
+    return first.date().isoformat() if first.date() == last.date() else ""
 
 
 @dataclass(frozen=True)
@@ -90,10 +97,13 @@ class Reader:
         progress = parse.Progress(job.offset)
         last, repeats = None, 0
         for entry in parse.read(job.path, progress):
-            minute = int(entry.ts.timestamp()) // 60
-            day = self.days.get(minute)
-            if day is None:  # the local date, worked out once per minute of timestamps
-                day = self.days[minute] = entry.ts.astimezone().date().isoformat()
+            ts = entry[1]  # Usage and Prompt both start (key, ts)
+            hour = int(ts.timestamp()) // 3600
+            day = self.days.get(hour)
+            if day is None:  # the local date, worked out once per hour of timestamps
+                day = self.days[hour] = _hour_day(hour)
+            if not day:  # local midnight falls in this hour (a zone offset by a part of an hour)
+                day = ts.astimezone().date().isoformat()
             if isinstance(entry, parse.Prompt):
                 route = self.routes.get(entry.text)
                 if route is None:
@@ -109,33 +119,31 @@ class Reader:
                 pvalues.append(i)
                 rollup.prompts[pk] = rollup.prompts.get(pk, 0) + 1
                 continue
-            if entry.key == last:  # Claude Code repeats the usage on every content-block line
+            key, _, session, project, model, sidechain, n_in, n_out, w5, w1, cr = entry  # a Usage
+            if key == last:  # Claude Code repeats the usage on every content-block line
                 repeats += 1
                 continue
-            last = entry.key
-            n_in, n_out, w5, w1, cr = (
-                entry.input, entry.output, entry.cache_write_5m, entry.cache_write_1h, entry.cache_read
-            )  # fmt: skip
-            rates = self.rates.get((entry.model, day, tier))
+            last = key
+            rates = self.rates.get((model, day, tier))
             if rates is None:
                 routed = self.routed.get(tier) if tier in self.routed else self._routed(tier)
                 price, routed_price = (
-                    self.prices.get(entry.model, day),
+                    self.prices.get(model, day),
                     self.prices.get(routed, day) if routed else None,
                 )
-                rates = self.rates[(entry.model, day, tier)] = (
+                rates = self.rates[(model, day, tier)] = (
                     rates_of(price) if price else None,
                     rates_of(routed_price) if routed_price else None,
                 )
             rate, routed_rate = rates
             cost = priced(rate, n_in, n_out, w5, w1, cr) if rate else 0
             routed_cost = priced(routed_rate, n_in, n_out, w5, w1, cr) if routed_rate else cost
-            rk = (day, entry.model, task or "", tier or "")
+            rk = (day, model, task or "", tier or "")
             i = rkeys.get(rk)
             if i is None:
                 i = rkeys[rk] = len(rkeys)
                 rollup.usage[rk] = [0] * VALUES
-            keys.append(key_hash(entry.key))
+            keys.append(key_hash(key))
             values.extend((i, n_in, n_out, w5 + w1, cr, cost, routed_cost))
             sums = rollup.usage[rk]  # Rollup.add, inline: this runs for every entry
             sums[0] += 1
@@ -146,12 +154,12 @@ class Reader:
             sums[5] += cost
             sums[6] += routed_cost
             if self.rows:  # one string object per distinct session, project, model: less memory
-                session, project, model = (
-                    same.setdefault(v, v) for v in (entry.session, entry.project, entry.model)
+                one_session, one_project, one_model = (
+                    same.setdefault(v, v) for v in (session, project, model)
                 )
                 rows.append(
-                    (entry.key, entry.ts.isoformat(), day, session, project, model,
-                     int(entry.sidechain), n_in, n_out, w5, w1, cr, cost, task, tier, routed_cost)
+                    (key, ts.isoformat(), day, one_session, one_project, one_model,
+                     int(sidechain), n_in, n_out, w5, w1, cr, cost, task, tier, routed_cost)
                 )  # fmt: skip
         return FileResult(
             job,
