@@ -151,6 +151,7 @@ def main() -> int:
     def first_ledger() -> None:
         fresh_ledger()
         shutil.copy(Path(home) / "first.db", ledger)
+        os.sync()  # a user's ledger is on disk, not a fresh copy its first fsync must flush
 
     runs = {"ccusage first": best("ccusage first", cc_cmd)}
     runs["codetier first"] = best("codetier first", ct_cmd, fresh_ledger)
