@@ -282,9 +282,13 @@ def _fast(
         elif obj.type == "user" and not obj.isMeta and message.role == "user":
             content = message.content
             if isinstance(content, list):
-                if any(b.type == "tool_result" for b in content):
-                    continue
-                content = "\n".join(b.text for b in content if b.type == "text" and isinstance(b.text, str))
+                for b in content:  # a loop, not any(): most user lines are tool results
+                    if b.type == "tool_result":
+                        break  # content stays a list: not a prompt
+                else:
+                    content = "\n".join(
+                        b.text for b in content if b.type == "text" and isinstance(b.text, str)
+                    )
             if (
                 not isinstance(content, str)
                 or not content.strip()
