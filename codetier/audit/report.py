@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from codetier import ledger, pricing
 from codetier.registry import Registry
 
 SCHEMA = "codetier.audit/1"
@@ -144,6 +143,7 @@ def import_usage(db: sqlite3.Connection, reg: Registry, paths: Sequence[Path]) -
     """Copy usage not imported yet into the ledger (source claude-code); returns the rows added.
     The audit tables keep only keys and sums, so the rows are read again from the transcripts
     (a one-off: an import after that finds nothing pending and reads nothing)."""
+    from codetier import ledger, pricing
     from codetier.audit import ingest
     from codetier.ledger.keyruns import IMPORTED, USAGE, KeyRuns, key_hash
 
