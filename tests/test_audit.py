@@ -278,6 +278,32 @@ def test_a_pool_of_processes_gives_the_same_report(
     assert pooled["scan"] == serial["scan"]
 
 
+@pytest.mark.parametrize("batch", [1, 3])
+def test_forked_readers_over_many_batches_take_back_repeated_prompts(
+    claude: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    batch: int,
+) -> None:
+    """A resumed session copies its earlier lines (uuids too) into a new file: the copies are
+    taken back before the forked readers have sent their sums, which come with their last batch."""
+    from codetier.audit import workers
+
+    first = [prompt_line("design the architecture of the plugin system", "2026-11-21T09:00:00Z", "u-shared"),
+             usage_line("s1", "rs1", "claude-opus-5", "2026-11-21T09:00:05Z", 7, 7)]  # fmt: skip
+    for i in range(12):
+        write(claude / "projects" / "-work-app" / f"resumed-{i:02d}.jsonl", first)
+    serial = audit(capsys)
+    monkeypatch.setenv("CODETIER_HOME", str(tmp_path / "other-home"))
+    monkeypatch.setattr(workers, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(workers, "BATCH", batch)
+    forked = audit(capsys)
+    assert forked["daily"] == serial["daily"] and forked["routing"] == serial["routing"]
+    assert forked["scan"] == serial["scan"]
+    assert serial["scan"]["new_prompts"] == 4  # u1, u2, u3 and one copy of u-shared
+
+
 def test_classifier_constants_match_the_router() -> None:
     from codetier import router
     from codetier.audit import classify

@@ -3,7 +3,7 @@
 Each file's byte offset is kept (with its inode and a hash of its first
 bytes, so a replaced file is read again from the start); a later run reads
 only what was appended. Usage is deduplicated on message.id + requestId
-across all files and runs (the table's primary key), which also keeps one
+across all files and runs (ledger/keyruns.py), which also keeps one
 copy of a sidechain replay. Each usage entry is tied to the last user prompt
 before it in its file, which the router classifies into a task and a tier.
 """
@@ -107,9 +107,9 @@ def _ingest(db: sqlite3.Connection, paths: Sequence[Path], reg: Registry) -> Sta
                 seen_prompts.update(r.prompts)
             else:
                 for j, key in enumerate(r.prompts):
-                    if key in seen_prompts:
+                    if key in seen_prompts:  # a forked reader's sums may not have come yet: .get
                         pk = r.pkeys[r.pvalues[j]]
-                        rollup.prompts[pk] -= 1
+                        rollup.prompts[pk] = rollup.prompts.get(pk, 0) - 1
                     else:
                         seen_prompts.add(key)
                         if stored_prompts.runs:
@@ -121,20 +121,21 @@ def _ingest(db: sqlite3.Connection, paths: Sequence[Path], reg: Registry) -> Sta
             files.append(
                 (r.job.path, r.job.inode, r.progress.offset, r.progress.offset, r.head, r.task, r.tier)
             )
+        new_usage, new_prompts = seen, seen_prompts
         if not empty:  # take back what earlier runs counted
-            seen = stored.new(seen)
+            new_usage = stored.new(seen)
             for key, rk, sums in fresh:
-                if key not in seen:
+                if key not in new_usage:
                     stats.duplicates += 1
                     rollup.add(rk, sums, -1)
         if stored_prompts.runs:
-            seen_prompts = stored_prompts.new(seen_prompts)
+            new_prompts = stored_prompts.new(seen_prompts)
             for key, pk in prompts:
-                if key not in seen_prompts:
-                    rollup.prompts[pk] -= 1
-        stored.add(seen)
-        stored_prompts.add(seen_prompts)
-        stats.entries, stats.prompts = len(seen), len(seen_prompts)
+                if key not in new_prompts:
+                    rollup.prompts[pk] = rollup.prompts.get(pk, 0) - 1
+        stored.add(new_usage)
+        stored_prompts.add(new_prompts)
+        stats.entries, stats.prompts = len(new_usage), len(new_prompts)
         db.executemany("INSERT OR REPLACE INTO audit_files VALUES (?,?,?,?,?,?,?)", files)
         rollup.write(db)
         db.execute("COMMIT")

@@ -41,7 +41,8 @@ def _no_gc() -> Iterator[None]:
 
 
 def _work(batch: list[FileJob]) -> tuple[list[FileResult], tuple[str, ...]]:
-    """A few files read in a worker; their sums travel (and are merged) once, with the first."""
+    """A few files read in a worker; their sums travel (and are merged) once, with the first
+    (a forked child then holds them back until its last batch: see _forked)."""
     assert _reader is not None
     results = [_reader(job) for job in batch]
     for r in results[1:]:
