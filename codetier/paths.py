@@ -9,12 +9,17 @@ from pathlib import Path
 
 
 def _xdg(var: str, fallback: str) -> Path | None:
-    """The XDG base directory platformdirs gives on Linux, without importing it (~8 ms,
-    on every command); None elsewhere, where platformdirs knows the conventions."""
+    """The directory platformdirs gives on Linux, without importing it (~8 ms, on every
+    command): an absolute $XDG_* as is (a relative one is ignored, as the spec says), else
+    `fallback` under an absolute $HOME. None where platformdirs has more to decide
+    (another OS, no usable $HOME)."""
     if not sys.platform.startswith("linux"):
         return None
-    value = os.environ.get(var, "").strip()
-    return Path(value or os.path.expanduser(fallback)) / "codetier"
+    value = os.environ.get(var, "")
+    if os.path.isabs(value):
+        return Path(value) / "codetier"
+    home = os.environ.get("HOME", "")
+    return Path(home) / fallback / "codetier" if os.path.isabs(home) else None
 
 
 def home() -> Path:
@@ -22,7 +27,7 @@ def home() -> Path:
     override = os.environ.get("CODETIER_HOME")
     if override:
         return Path(override)
-    linux = _xdg("XDG_DATA_HOME", "~/.local/share")
+    linux = _xdg("XDG_DATA_HOME", ".local/share")
     if linux is not None:
         return linux
     import platformdirs
@@ -33,7 +38,7 @@ def home() -> Path:
 def user_config() -> Path:
     """The user-level config file (`$XDG_CONFIG_HOME/codetier/config.toml` on
     Linux). Settings are not state: CODETIER_HOME does not move them."""
-    linux = _xdg("XDG_CONFIG_HOME", "~/.config")
+    linux = _xdg("XDG_CONFIG_HOME", ".config")
     if linux is not None:
         return linux / "config.toml"
     import platformdirs

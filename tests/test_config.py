@@ -216,6 +216,10 @@ def test_a_price_long_rate_that_is_not_a_number_names_the_key(tmp_path: Path) ->
         {},
         {"XDG_CONFIG_HOME": "", "XDG_DATA_HOME": "  "},
         {"XDG_CONFIG_HOME": "/x/conf", "XDG_DATA_HOME": "/x/data"},
+        {"XDG_CONFIG_HOME": "~/conf", "XDG_DATA_HOME": "relative/data"},  # not absolute: ignored
+        {"XDG_DATA_HOME": " /x/data "},
+        {"HOME": ""},  # platformdirs falls back to the passwd entry
+        {"HOME": "relative-home"},
     ],
 )
 def test_linux_dirs_are_the_ones_platformdirs_gives(
