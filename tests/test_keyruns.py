@@ -53,3 +53,12 @@ def test_runs_past_the_limit_merge_into_one_and_keep_every_key(db: sqlite3.Conne
 def test_adding_nothing_writes_no_run(db: sqlite3.Connection) -> None:
     KeyRuns(db, USAGE).add(set())
     assert db.execute("SELECT COUNT(*) FROM audit_key_runs").fetchone() == (0,)
+
+
+@pytest.mark.parametrize("probes", [1, 5, 300])  # few: binary search; many: one set of the stored
+def test_new_gives_the_same_answer_either_way(db: sqlite3.Connection, probes: int) -> None:
+    runs = KeyRuns(db, USAGE)
+    runs.add({key_hash(f"a{i}") for i in range(200)})
+    runs.add({key_hash(f"b{i}") for i in range(200)})
+    asked = {key_hash(f"a{i}") for i in range(min(probes, 200))} | {key_hash(f"c{i}") for i in range(probes)}
+    assert runs.new(asked) == {key_hash(f"c{i}") for i in range(probes)}

@@ -151,9 +151,13 @@ def import_usage(db: sqlite3.Connection, reg: Registry, paths: Sequence[Path]) -
         counted, imported = KeyRuns(db, USAGE), KeyRuns(db, IMPORTED)
         if len(counted) == len(imported):  # imported keys are a subset of the counted
             return None
-        return {k for run in counted.runs for k in run if k not in imported}
+        return counted.keys() - imported.keys()
 
-    todo = pending()
+    db.execute("BEGIN")  # both kinds from one snapshot
+    try:
+        todo = pending()
+    finally:
+        db.execute("COMMIT")
     if todo is None:
         return 0
     rows = [row for row in ingest.entries(paths, reg) if key_hash(row[0]) in todo]

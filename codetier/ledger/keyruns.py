@@ -14,7 +14,7 @@ import sqlite3
 import sys
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from hashlib import blake2b
 
 USAGE, PROMPT, IMPORTED = "usage", "prompt", "imported"
@@ -61,12 +61,19 @@ class KeyRuns:
                 return True
         return False
 
-    def new(self, keys: Iterable[int]) -> set[int]:
-        """Those of `keys` not stored yet."""
-        return {k for k in keys if k not in self}
+    def keys(self) -> set[int]:
+        return set().union(*self.runs)
+
+    def new(self, keys: Collection[int]) -> set[int]:
+        """Those of `keys` not stored yet: by binary search when they are few (a repeat
+        run), else against one set of the stored keys (a file read again from the start)."""
+        if len(keys) * len(self.runs) * 16 < len(self):
+            return {k for k in keys if k not in self}
+        return set(keys) - self.keys()
 
     def add(self, keys: Iterable[int]) -> None:
-        """Store `keys` (none of them stored yet) as a new run; merge the runs when too many."""
+        """Store `keys` as a new run; merge the runs when too many. The caller passes only
+        keys not stored yet (see `new`): counts and `--import` rely on each being stored once."""
         run = array("q", sorted(keys))
         if not run:
             return
