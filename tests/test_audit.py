@@ -494,3 +494,24 @@ def test_days_are_local_in_a_zone_offset_by_half_an_hour(
         time.tzset()
     days = {(d["day"], m["input_tokens"]) for d in data["daily"] for m in d["models"]}
     assert days == {("2026-11-20", 1), ("2026-11-21", 6)}
+
+
+@pytest.mark.parametrize("zone", ["UTC0", "XST-5:30", "YST+10"])
+def test_timestamps_at_the_edges_of_the_calendar_do_not_crash(
+    zone: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        lines = [
+            usage_line("a", "ra", "claude-opus-5", "0001-01-01T00:00:00Z", 1, 1),
+            usage_line("b", "rb", "claude-opus-5", "9999-12-31T23:59:59Z", 2, 2),
+            usage_line("c", "rc", "claude-opus-5", "2026-11-20T12:00:00Z", 4, 4),
+        ]
+        write(tmp_path / "claude" / "projects" / "-p" / "s.jsonl", lines)
+        data = audit(capsys, str(tmp_path / "claude"))
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert data["totals"]["entries"] == 3 and data["totals"]["input_tokens"] == 7
+    assert "2026-11-20" in {d["day"] for d in data["daily"]}

@@ -27,9 +27,21 @@ def file_head(path: str, upto: int) -> str:
 
 
 def _hour_day(hour: int) -> str:
-    """The local date all through this hour since the epoch, or "" if it changes in it."""
-    first, last = dt.datetime.fromtimestamp(hour * 3600), dt.datetime.fromtimestamp(hour * 3600 + 3599)
+    """The local date all through this hour since the epoch, or "" if it changes in it
+    (the date changes at most once, forward, inside a UTC hour) or cannot be had."""
+    try:
+        first, last = dt.datetime.fromtimestamp(hour * 3600), dt.datetime.fromtimestamp(hour * 3600 + 3599)
+    except (OverflowError, OSError, ValueError):  # year 1 or 9999 near the edge of the range
+        return ""
     return first.date().isoformat() if first.date() == last.date() else ""
+
+
+def _local_day(ts: dt.datetime) -> str:
+    """One entry's local date; its UTC date where the local one is out of range."""
+    try:
+        return ts.astimezone().date().isoformat()
+    except (OverflowError, OSError, ValueError):
+        return ts.date().isoformat()
 
 
 @dataclass(frozen=True)
@@ -103,7 +115,7 @@ class Reader:
             if day is None:  # the local date, worked out once per hour of timestamps
                 day = self.days[hour] = _hour_day(hour)
             if not day:  # local midnight falls in this hour (a zone offset by a part of an hour)
-                day = ts.astimezone().date().isoformat()
+                day = _local_day(ts)
             if isinstance(entry, parse.Prompt):
                 route = self.routes.get(entry.text)
                 if route is None:
