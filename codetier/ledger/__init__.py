@@ -17,5 +17,6 @@ def __getattr__(name: str) -> Any:
     if name in ("OUTCOMES", "Row", "record"):
         from codetier.ledger import rows
 
-        return getattr(rows, name)
+        value = globals()[name] = getattr(rows, name)  # looked up here once
+        return value
     raise AttributeError(f"module 'codetier.ledger' has no attribute {name!r}")
