@@ -356,15 +356,15 @@ _BAD = [
 def test_block_decoding_matches_reading_line_by_line(bad: int) -> None:
     """The fast path (a block decoded at once, split around a malformed line) gives the same
     entries and counts as the line-by-line path, wherever the bad line sits."""
-    from codetier.audit import parse
+    from codetier.audit import lines, parse
 
-    lines = _GOOD + _GOOD[1:3]
-    for where in (0, 3, len(lines)):
-        text = lines[:where] + _BAD[bad : bad + 1] + lines[where:]
+    good = _GOOD + _GOOD[1:3]
+    for where in (0, 3, len(good)):
+        text = good[:where] + _BAD[bad : bad + 1] + good[where:]
         block = "".join(text).encode("utf-8") + (b"\xff\n" if bad == len(_BAD) else b"")
-        fast, slow = parse.Progress(), parse.Progress()
+        fast, slow = lines.Progress(), lines.Progress()
         got = parse._block(block, 0, "f", fast, [""], whole=True, count=True)
-        want = list(parse._slow(block, 0, "f", slow, [""]))
+        want = list(lines.read_lines(block, 0, "f", slow, [""]))
         assert got == want and len(want) >= 3
         assert (fast.malformed, fast.repeats) == (slow.malformed, slow.repeats)
         assert fast.lines == block.count(b"\n")

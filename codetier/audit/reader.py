@@ -9,7 +9,7 @@ from array import array
 from dataclasses import dataclass
 from typing import Any
 
-from codetier.audit import parse
+from codetier.audit import lines, parse
 from codetier.audit.classify import Classifier
 from codetier.audit.prices import Prices, Rates, priced, rates_of, routed_model
 from codetier.audit.rollup import PromptKey, Rollup, UsageKey
@@ -58,7 +58,7 @@ class FileJob:
 @dataclass
 class FileResult:
     job: FileJob
-    progress: parse.Progress
+    progress: lines.Progress
     task: str | None
     tier: str | None
     usage: list[int]  # the keys of the usage entries (hashed: see ledger/keyruns.py), in order
@@ -106,7 +106,7 @@ class Reader:
         rows: list[tuple[Any, ...]] = []
         same = self.same
         rollup = Rollup()
-        progress = parse.Progress(job.offset)
+        progress = lines.Progress(job.offset)
         last, repeats = None, 0
         for entry in parse.read(job.path, progress):
             ts = entry[1]  # Usage and Prompt both start (key, ts)
@@ -116,7 +116,7 @@ class Reader:
                 day = self.days[hour] = _hour_day(hour)
             if not day:  # local midnight falls in this hour (a zone offset by a part of an hour)
                 day = _local_day(ts)
-            if isinstance(entry, parse.Prompt):
+            if isinstance(entry, lines.Prompt):
                 route = self.routes.get(entry.text)
                 if route is None:
                     if len(self.routes) > ROUTES_KEPT:

@@ -1,0 +1,177 @@
+"""Transcript lines one at a time: the entries the audit reads and how a line is
+checked, and the line-by-line reader for blocks that parse.py cannot decode whole.
+
+Validation follows what ccusage 20.0.24 accepts, so per-day totals agree with
+it: a usage line needs a parseable `timestamp`, a string `message.model` and
+integer `input_tokens`/`output_tokens`; `cache_*_input_tokens`, `message.id`
+and `requestId` may be absent but not null. Anything else is counted as
+malformed and skipped. `<synthetic>` messages are not usage.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+SYNTHETIC = "<synthetic>"
+NOT_PROMPTS = ("<command-", "<local-command-", "<system-reminder>", "Caveat: ")
+_REQUEST_ID = b'"requestId":"'
+_TOOL_RESULT = b'"type":"tool_result"'
+
+
+class Usage(NamedTuple):  # tuples, not dataclasses: there are hundreds of thousands
+    key: str  # message.id + requestId: the same usage repeats on every content-block line
+    ts: dt.datetime
+    session: str | None
+    project: str | None
+    model: str
+    sidechain: bool
+    input: int
+    output: int
+    cache_write_5m: int
+    cache_write_1h: int
+    cache_read: int
+
+
+class Prompt(NamedTuple):
+    key: str
+    ts: dt.datetime
+    session: str | None
+    project: str | None
+    text: str
+
+
+@dataclass
+class Progress:
+    offset: int = 0  # just past the last complete line read
+    lines: int = 0
+    malformed: int = 0
+    bytes: int = 0
+    repeats: int = 0  # usage lines skipped unparsed: the same request as the line before
+
+
+def timestamp(value: Any) -> dt.datetime:
+    if not isinstance(value, str):
+        raise ValueError("timestamp")
+    ts = dt.datetime.fromisoformat(value)
+    return ts if ts.tzinfo else ts.replace(tzinfo=dt.UTC)
+
+
+def usage_of(obj: dict[str, Any], where: str) -> Usage | None:
+    """The usage a line carries; None for a synthetic message; ValueError when malformed.
+    Optional fields default to a value of the right type, so a present null fails."""
+    message = obj["message"]
+    usage = message["usage"]
+    model = message.get("model")
+    n_in, n_out = usage.get("input_tokens"), usage.get("output_tokens")
+    created = usage.get("cache_creation_input_tokens", 0)
+    read = usage.get("cache_read_input_tokens", 0)
+    message_id, request_id = message.get("id", ""), obj.get("requestId", "")
+    if not (type(model) is str and type(n_in) is int and type(n_out) is int and type(created) is int
+            and type(read) is int and type(message_id) is str and type(request_id) is str):  # fmt: skip
+        raise ValueError("usage")
+    ts = timestamp(obj.get("timestamp"))
+    if model == SYNTHETIC:
+        return None
+    split = usage.get("cache_creation")
+    one_hour = split.get("ephemeral_1h_input_tokens") if type(split) is dict else 0
+    one_hour = min(one_hour, created) if type(one_hour) is int and one_hour > 0 else 0
+    session, project = obj.get("sessionId"), obj.get("cwd")
+    return Usage(
+        f"{message_id}:{request_id}" if message_id else where,
+        ts,
+        session if type(session) is str else None,
+        project if type(project) is str else None,
+        model,
+        obj.get("isSidechain") is True,
+        n_in,
+        n_out,
+        created - one_hour,
+        one_hour,
+        read,
+    )
+
+
+def prompt_of(obj: dict[str, Any], where: str) -> Prompt | None:
+    """A prompt a person typed (not a tool result, a meta line or a slash-command echo)."""
+    message = obj.get("message")
+    if obj.get("isMeta") or not isinstance(message, dict) or message.get("role", "user") != "user":
+        return None
+    content = message.get("content")
+    if isinstance(content, list):
+        if any(isinstance(b, dict) and b.get("type") == "tool_result" for b in content):
+            return None
+        content = "\n".join(
+            b["text"]
+            for b in content
+            if isinstance(b, dict) and b.get("type") == "text" and isinstance(b.get("text"), str)
+        )
+    if not isinstance(content, str) or not content.strip() or content.lstrip().startswith(NOT_PROMPTS):
+        return None
+    try:
+        ts = timestamp(obj.get("timestamp"))
+    except ValueError:
+        return None
+    uuid = obj.get("uuid")
+    return Prompt(
+        key=uuid if isinstance(uuid, str) else where,
+        ts=ts,
+        session=obj.get("sessionId") if isinstance(obj.get("sessionId"), str) else None,
+        project=obj.get("cwd") if isinstance(obj.get("cwd"), str) else None,
+        text=content,
+    )
+
+
+def read_lines(
+    block: bytes, base: int, name: str, progress: Progress, last: list[str]
+) -> Iterator[Usage | Prompt]:
+    """One block line by line. Lines are split in C and tested for the two keys with
+    substring searches (inside a JSON string quotes are escaped, so these byte patterns
+    are real keys); only candidates are parsed."""
+    previous = last[0].encode()
+    from json import loads
+
+    start = 0
+    for line in block.split(b"\n"):
+        line_start, start = start, start + len(line) + 1
+        if not line:
+            continue
+        if line[0] != 0x7B:  # "{": cannot be a JSON object
+            progress.malformed += 1
+        usage = b'"usage"' in line
+        if usage:
+            rid = b""
+            if (i := line.find(_REQUEST_ID)) >= 0:
+                i += len(_REQUEST_ID)
+                rid = line[i : line.find(b'"', i)]
+                if rid and rid == previous:
+                    progress.repeats += 1
+                    continue
+        elif b'"user"' not in line or _TOOL_RESULT in line:
+            continue
+        try:
+            obj = loads(line.decode("utf-8", "replace"))
+        except ValueError:
+            progress.malformed += 1
+            continue
+        if not isinstance(obj, dict):
+            progress.malformed += 1
+            continue
+        where = f"{name}:{base + line_start}"
+        message = obj.get("message")
+        if isinstance(message, dict) and isinstance(message.get("usage"), dict):
+            try:
+                entry = usage_of(obj, where)
+            except (ValueError, TypeError):
+                progress.malformed += 1
+                continue
+            previous = rid if usage else b""
+            last[0] = previous.decode("utf-8", "replace")
+            if entry is not None:
+                yield entry
+        elif obj.get("type") == "user":
+            prompt = prompt_of(obj, where)
+            if prompt is not None:
+                yield prompt
