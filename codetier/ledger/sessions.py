@@ -50,18 +50,23 @@ def _walk(stamps: list[str], gap: dt.timedelta) -> int:
     return len(stamps) - 1
 
 
-def current(db: sqlite3.Connection, repo: str, gap_minutes: int) -> Session | None:
-    """The repo's latest session (the one its newest row belongs to)."""
-    gap = dt.timedelta(minutes=gap_minutes)
+def _run(cursor: sqlite3.Cursor, gap: dt.timedelta) -> list[str]:
+    """The stamps `cursor` gives (in time order, either way), read in pages, up to the
+    first gap longer than `gap`."""
     stamps: list[str] = []
-    # Newest first, in pages, until a gap ends the session.
-    cursor = db.execute("SELECT ts FROM attempts WHERE repo = ? ORDER BY ts DESC", (repo,))
     while page := [ts for (ts,) in cursor.fetchmany(500)]:
         stamps += page
         end = _walk(stamps, gap)
         if end < len(stamps) - 1:
-            stamps = stamps[: end + 1]
-            break
+            return stamps[: end + 1]
+    return stamps
+
+
+def current(db: sqlite3.Connection, repo: str, gap_minutes: int) -> Session | None:
+    """The repo's latest session (the one its newest row belongs to)."""
+    gap = dt.timedelta(minutes=gap_minutes)
+    # Newest first, until a gap ends the session.
+    stamps = _run(db.execute("SELECT ts FROM attempts WHERE repo = ? ORDER BY ts DESC", (repo,)), gap)
     if not stamps:
         return None
     return Session(make_id(repo, stamps[-1]), repo, stamps[-1], stamps[0])
@@ -78,14 +83,9 @@ def by_id(db: sqlite3.Connection, session_id: str, gap_minutes: int) -> Session 
     for repo in (r for r in repos if repo_hash(r) == m.group(2)):
         lo = start.isoformat(timespec="milliseconds")
         hi = (start + dt.timedelta(minutes=1)).isoformat(timespec="milliseconds")
-        cursor = db.execute("SELECT ts FROM attempts WHERE repo = ? AND ts >= ? ORDER BY ts", (repo, lo))
-        stamps: list[str] = []
-        while page := [ts for (ts,) in cursor.fetchmany(500)]:
-            stamps += page
-            end = _walk(stamps, gap)
-            if end < len(stamps) - 1:
-                stamps = stamps[: end + 1]
-                break
+        stamps = _run(
+            db.execute("SELECT ts FROM attempts WHERE repo = ? AND ts >= ? ORDER BY ts", (repo, lo)), gap
+        )
         if stamps and stamps[0] < hi:
             return Session(session_id, repo, stamps[0], stamps[-1])
     return None
