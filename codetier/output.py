@@ -16,17 +16,20 @@ def err(text: str) -> None:
 
 def emit_json(data: Any) -> None:
     """Indented JSON with sorted keys, as json.dumps(indent=2, sort_keys=True,
-    default=str) writes it, encoded in C: json's indent is pure Python (~18 ms for an
-    audit report). Text that is not plain ASCII goes through json after all, which
-    escapes it so that any stdout encoding can print it (and lone surrogates too).
-    Differences left: datetimes come out as ISO 8601, sets as arrays."""
-    import msgspec
-
-    text: str | None
-    try:
-        text = msgspec.json.format(msgspec.json.encode(data, order="sorted", enc_hook=str), indent=2).decode()
-    except (TypeError, UnicodeError, msgspec.EncodeError):
-        text = None
+    default=str) writes it. Where msgspec is loaded already (the audit parses with it),
+    it encodes in C: json's indent is pure Python, ~18 ms for an audit report, but
+    importing msgspec only to print a small answer would cost more (~12 ms). Text that
+    is not plain ASCII goes through json, which escapes it so that any stdout encoding
+    can print it. Differences left: datetimes come out as ISO 8601, sets as arrays."""
+    text: str | None = None
+    msgspec = sys.modules.get("msgspec")
+    if msgspec is not None:
+        try:
+            text = msgspec.json.format(
+                msgspec.json.encode(data, order="sorted", enc_hook=str), indent=2
+            ).decode()
+        except (TypeError, UnicodeError, msgspec.EncodeError):
+            text = None
     if text is None or not text.isascii():
         import json
 
