@@ -11,9 +11,8 @@ import functools
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from codetier import paths
 from codetier.errors import ConfigError
@@ -22,14 +21,12 @@ DEFAULTS = "built-in defaults"
 ENV_PREFIX = "CODETIER_"
 
 
-@dataclass(frozen=True)
-class Layer:
+class Layer(NamedTuple):
     source: str  # a file path, "built-in defaults", "environment (VAR)" or "flags"
     data: Mapping[str, Any]
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(NamedTuple):
     """The merged settings and, for every leaf key, the layer it came from."""
 
     data: Mapping[str, Any]

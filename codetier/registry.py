@@ -8,8 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from codetier.config import Config
 from codetier.errors import ConfigError
@@ -37,23 +37,20 @@ TASK_TYPES = (
 )
 
 
-@dataclass(frozen=True)
-class Tier:
+class Tier(NamedTuple):
     name: str
     provider: str
     model: str | None
 
 
-@dataclass(frozen=True)
-class Model:
+class Model(NamedTuple):
     name: str
     window: int
     max_output: int
     effort: bool
 
 
-@dataclass(frozen=True)
-class Price:
+class Price(NamedTuple):
     """USD per million tokens from `effective` on."""
 
     model: str
@@ -65,11 +62,10 @@ class Price:
     cache_read: float
     batch_discount: float = 0.5
     long_threshold: int | None = None
-    long_rates: Mapping[str, float] = field(default_factory=dict)
+    long_rates: Mapping[str, float] = MappingProxyType({})
 
 
-@dataclass(frozen=True)
-class Task:
+class Task(NamedTuple):
     name: str
     tier: str
     fallbacks: tuple[str, ...]
@@ -88,8 +84,7 @@ class Task:
         return self.variants.get(tier, "standard")
 
 
-@dataclass(frozen=True)
-class Registry:
+class Registry(NamedTuple):
     tiers: Mapping[str, Tier]
     models: Mapping[str, Model]
     prices: tuple[Price, ...]
@@ -104,7 +99,7 @@ class Registry:
     timeout_s: float = 120.0
     max_retries: int = 2
     # Daily caps per tier; "step_down" moves a capped task to a cheaper tier, "stop" refuses it.
-    tier_daily_micros: Mapping[str, int] = field(default_factory=dict)
+    tier_daily_micros: Mapping[str, int] = MappingProxyType({})
     budget_mode: str = "step_down"
     session_gap_minutes: int = 30
 

@@ -28,7 +28,6 @@ def hook_registry(cfg: Config) -> Registry:
     The chain is the retry (fast, then balanced, then the offline draft), so a
     hung API costs at most `hooks.timeout_s` per model link.
     """
-    import dataclasses
 
     from codetier import registry
 
@@ -36,7 +35,7 @@ def hook_registry(cfg: Config) -> Registry:
     r = registry.Reader(cfg)
     timeout = r.number("hooks.timeout_s", default=10.0) or 10.0
     retries = int(r.number("hooks.max_retries", default=0, integer=True) or 0)
-    return dataclasses.replace(reg, timeout_s=float(timeout), max_retries=retries)
+    return reg._replace(timeout_s=float(timeout), max_retries=retries)
 
 
 def skipped() -> bool:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 SYNTHETIC = "<synthetic>"
@@ -43,13 +42,17 @@ class Prompt(NamedTuple):
     text: str
 
 
-@dataclass
 class Progress:
-    offset: int = 0  # just past the last complete line read
-    lines: int = 0
-    malformed: int = 0
-    bytes: int = 0
-    repeats: int = 0  # usage lines skipped unparsed: the same request as the line before
+    """How far a file has been read, and what was counted on the way."""
+
+    __slots__ = ("bytes", "lines", "malformed", "offset", "repeats")
+
+    def __init__(self, offset: int = 0) -> None:
+        self.offset = offset  # just past the last complete line read
+        self.lines = 0
+        self.malformed = 0
+        self.bytes = 0
+        self.repeats = 0  # usage lines skipped unparsed: the same request as the line before
 
 
 def timestamp(value: Any) -> dt.datetime:

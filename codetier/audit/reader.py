@@ -4,10 +4,8 @@ usage entries (priced, deduplicated within the file) and user prompts (routed)."
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from array import array
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from codetier.audit import lines, parse
 from codetier.audit.classify import Classifier
@@ -16,6 +14,11 @@ from codetier.audit.rollup import PromptKey, Rollup, UsageKey
 from codetier.ledger.keyruns import key_hash
 from codetier.registry import Registry
 
+try:  # the builtin module itself: hashlib would also load OpenSSL, ~3 ms for nothing here
+    from _sha1 import sha1  # type: ignore[import-not-found, unused-ignore]  # no stubs
+except ImportError:  # pragma: no cover - an interpreter without it
+    from hashlib import sha1
+
 HEAD = 512  # bytes of a file's start hashed to notice a rewrite
 ROUTES_KEPT = 20_000  # prompt texts whose route is remembered
 
@@ -23,7 +26,7 @@ ROUTES_KEPT = 20_000  # prompt texts whose route is remembered
 def file_head(path: str, upto: int) -> str:
     """A hash of the bytes already read (at most HEAD of them): a rewritten file differs."""
     with open(path, "rb") as f:
-        return hashlib.sha1(f.read(min(HEAD, upto))).hexdigest()
+        return str(sha1(f.read(min(HEAD, upto))).hexdigest())
 
 
 def _hour_day(hour: int) -> str:
@@ -44,8 +47,7 @@ def _local_day(ts: dt.datetime) -> str:
         return ts.date().isoformat()
 
 
-@dataclass(frozen=True)
-class FileJob:
+class FileJob(NamedTuple):
     path: str  # a plain string: a repeat run lists thousands
     inode: int
     offset: int
@@ -55,8 +57,7 @@ class FileJob:
     size: int | None = None  # as listed
 
 
-@dataclass
-class FileResult:
+class FileResult(NamedTuple):
     job: FileJob
     progress: lines.Progress
     task: str | None

@@ -7,15 +7,16 @@ import contextlib
 import datetime as dt
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from codetier import __version__, output
 from codetier.errors import CodetierError
 
 
-@dataclass
 class ExitCode:
-    value: int = 0
+    __slots__ = ("value",)
+
+    def __init__(self, value: int = 0) -> None:
+        self.value = value
 
 
 @contextlib.contextmanager

@@ -15,7 +15,11 @@ import sys
 from array import array
 from bisect import bisect_left
 from collections.abc import Collection, Iterable
-from hashlib import blake2b
+
+try:  # the builtin module itself: hashlib would also load OpenSSL, ~3 ms for nothing here
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - an interpreter without it
+    from hashlib import blake2b
 
 USAGE, PROMPT, IMPORTED = "usage", "prompt", "imported"
 MAX_RUNS = 16
