@@ -15,6 +15,10 @@ def err(text: str) -> None:
 
 
 def emit_json(data: Any) -> None:
+    sys.stdout.write(json_text(data) + "\n")
+
+
+def json_text(data: Any) -> str:
     """Indented JSON with sorted keys, as json.dumps(indent=2, sort_keys=True,
     default=str) writes it. Where msgspec is loaded already (the audit parses with it),
     it encodes in C: json's indent is pure Python, ~18 ms for an audit report, but
@@ -34,7 +38,7 @@ def emit_json(data: Any) -> None:
         import json
 
         text = json.dumps(data, indent=2, sort_keys=True, default=str)
-    sys.stdout.write(text + "\n")
+    return text
 
 
 def usd(micros: int) -> str:

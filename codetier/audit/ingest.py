@@ -12,29 +12,37 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from codetier.audit import discover
 from codetier.audit.reader import HEAD, VALUES, FileJob, file_head
 from codetier.audit.rollup import PromptKey, Rollup, UsageKey
-from codetier.audit.workers import _no_gc, _results
+from codetier.audit.workers import _no_gc, _results, new_bytes
 from codetier.ledger.keyruns import PROMPT, USAGE, KeyRuns
 from codetier.registry import Registry
 
 
-@dataclass
 class Stats:
-    files: int = 0
-    files_read: int = 0
-    bytes: int = 0
-    lines: int = 0
-    malformed: int = 0
-    entries: int = 0  # new deduplicated usage entries
-    duplicates: int = 0
-    prompts: int = 0
-    unpriced: tuple[str, ...] = ()
+    """What a run found: shown under "scan" in the report."""
+
+    __slots__ = (
+        "bytes",
+        "duplicates",
+        "entries",
+        "files",
+        "files_read",
+        "lines",
+        "malformed",
+        "prompts",
+        "unpriced",
+    )
+
+    def __init__(self) -> None:
+        self.files = self.files_read = self.bytes = self.lines = self.malformed = 0
+        self.entries = 0  # new deduplicated usage entries
+        self.duplicates = self.prompts = 0
+        self.unpriced: tuple[str, ...] = ()
 
 
 def _jobs(db: sqlite3.Connection, paths: Sequence[Path], stats: Stats) -> list[FileJob]:
@@ -66,15 +74,22 @@ def _all_new(seen: set[int], keys: list[int]) -> bool:
     return seen.isdisjoint(keys) and len(set(keys)) == len(keys)
 
 
-def ingest(db: sqlite3.Connection, paths: Sequence[Path], reg: Registry) -> Stats:
-    """Read what is new in every transcript below `paths` into the audit tables."""
+class TooMuch(Exception):
+    """More is new than the caller would read (see `ingest`'s limit)."""
+
+
+def ingest(db: sqlite3.Connection, paths: Sequence[Path], reg: Registry, limit: int | None = None) -> Stats:
+    """Read what is new in every transcript below `paths` into the audit tables. With
+    `limit`, raises TooMuch instead when more than that many bytes are new."""
     with _no_gc():
-        return _ingest(db, paths, reg)
+        return _ingest(db, paths, reg, limit)
 
 
-def _ingest(db: sqlite3.Connection, paths: Sequence[Path], reg: Registry) -> Stats:
+def _ingest(db: sqlite3.Connection, paths: Sequence[Path], reg: Registry, limit: int | None) -> Stats:
     stats, unpriced, rollup = Stats(), set[str](), Rollup()
     jobs = _jobs(db, paths, stats)
+    if limit is not None and (todo := new_bytes(jobs)) > limit:
+        raise TooMuch(f"{todo:,} bytes are new, more than {limit:,}")
     seen: set[int] = set()
     seen_prompts: set[int] = set()
     db.execute("BEGIN IMMEDIATE")

@@ -45,17 +45,22 @@ def _work(batch: list[FileJob]) -> tuple[list[FileResult], tuple[str, ...]]:
     (a forked child then holds them back until its last batch: see _forked)."""
     assert _reader is not None
     results = [_reader(job) for job in batch]
-    for r in results[1:]:
+    for i, r in enumerate(results[1:], 1):
         results[0].rollup.merge(r.rollup)
-        r.rollup = Rollup()
+        results[i] = r._replace(rollup=Rollup())
     return results, tuple(_reader.prices.unpriced)
+
+
+def new_bytes(jobs: list[FileJob]) -> int:
+    """How many bytes `jobs` have to read."""
+    return sum(max((os.stat(j.path).st_size if j.size is None else j.size) - j.offset, 0) for j in jobs)
 
 
 def _results(
     jobs: list[FileJob], reg: Registry, unpriced: set[str], rows: bool = False
 ) -> Iterator[FileResult]:
     """Each file's rows, in order; in a pool of processes when there is a lot to read."""
-    todo = sum(max((os.stat(j.path).st_size if j.size is None else j.size) - j.offset, 0) for j in jobs)
+    todo = new_bytes(jobs)
     cores = os.cpu_count() or 1
     if todo < PARALLEL_BYTES or cores < 2 or len(jobs) < 2:
         reader = Reader(reg, rows)
@@ -106,7 +111,9 @@ def _forked(
                                 # The sums travel once, with this child's last batch: the
                                 # parent then merges n rollups, not one per batch.
                                 total.merge(results[0].rollup)
-                                results[0].rollup = total if j == len(mine) - 1 else Rollup()
+                                results[0] = results[0]._replace(
+                                    rollup=total if j == len(mine) - 1 else Rollup()
+                                )
                                 message: tuple[Any, ...] = (results, missing, None)
                             except Exception as e:  # raised again in the parent
                                 message = (None, None, e)

@@ -3,37 +3,46 @@ the arguments (this module imports no click)."""
 
 from __future__ import annotations
 
-import datetime as dt
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from codetier import ledger, output
+from codetier import output
 from codetier.errors import UsageError
 
 
 def run(paths: tuple[Path, ...], since: str | None, as_json: bool, do_import: bool) -> None:
-    from codetier.audit import discover, ingest, report
-    from codetier.cli.common import load
+    """The audit, by the daemon when one is running in this environment (it has everything
+    imported already), else here. Output is the same either way."""
+    from codetier.audit import discover
 
     day = None
     if since:
+        import datetime as dt
+
         try:
             day = dt.date.fromisoformat(since)
         except ValueError:
             raise UsageError(f"--since: expected a date as YYYY-MM-DD, got {since!r}") from None
-    _, reg = load()
-    roots = list(paths) or discover.roots()
-    if not roots:
-        raise UsageError("no Claude Code transcripts found: pass PATHS or set CLAUDE_CONFIG_DIR")
-    db = ledger.connect()
-    try:
-        stats = ingest.ingest(db, roots, reg)
-        data = report.build(db, reg, stats, day)
-        if do_import:
-            data["imported"] = report.import_usage(db, reg, roots)
-    finally:
-        db.close()
+    # Absolute: files are known by path from run to run, whichever process reads them.
+    roots = [Path(os.path.abspath(p)) for p in (paths or discover.roots())]
+    data = None
+    if roots and not do_import:  # an import can take minutes: never held in the daemon
+        from codetier.daemon import client
+
+        data = client.audit([str(p) for p in roots], since, as_json)
+        if isinstance(data, str):  # the text --json prints, made by the daemon
+            output.echo(data)
+            return
+    if data is None:
+        from codetier.audit import pipeline
+        from codetier.cli.common import load
+
+        _, reg = load()
+        if not roots:
+            raise UsageError("no Claude Code transcripts found: pass PATHS or set CLAUDE_CONFIG_DIR")
+        data = pipeline.audit(roots, day, reg, do_import=do_import)
     if as_json:
         output.emit_json(data)
         return

@@ -12,6 +12,7 @@ import json
 import os
 import socket
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 SOCKET_NAME = "daemon.sock"
@@ -19,6 +20,8 @@ LOCK_NAME = "daemon.pid"
 # sockaddr_un.sun_path is 108 bytes on Linux (104 on the BSDs): stay under both.
 MAX_SOCKET_PATH = 100
 HOOK_TIMEOUT = 0.5
+AUDIT_ENV = ("HOME", "TZ", "XDG_CONFIG_HOME")  # and every CODETIER_* variable
+AUDIT_TIMEOUT = 60.0  # the daemon reads at most ~32 MB for an audit (see methods.audit)
 
 
 class Unavailable(Exception):
@@ -178,6 +181,36 @@ def draft(repo: str, timeout: float = HOOK_TIMEOUT, wait: float = 0.0) -> str | 
     if isinstance(result, dict) and isinstance(result.get("message"), str):
         return str(result["message"])
     return None
+
+
+def audit_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """What an audit's answer depends on besides its arguments: the time zone (local days),
+    where config and the ledger live, and codetier's settings from the environment."""
+    env = os.environ if environ is None else environ
+    return {
+        k: v for k, v in env.items() if k in ("HOME", "TZ", "XDG_CONFIG_HOME") or k.startswith("CODETIER_")
+    }
+
+
+def audit(paths: list[str], since: str | None, as_json: bool, timeout: float = AUDIT_TIMEOUT) -> Any:
+    """A plain `codetier audit` of these absolute paths done by the daemon, which has
+    everything imported already: the report, or with `as_json` its text as `--json`
+    prints it. None when there is no daemon, it runs another version or environment, the
+    read is big, or anything fails: the caller then runs the audit in-process."""
+    if not os.path.exists(socket_path()):
+        return None
+    from codetier import __version__
+
+    params: dict[str, Any] = {"paths": paths, "cwd": os.getcwd(), "env": audit_env(), "version": __version__}
+    if since:
+        params["since"] = since
+    if as_json:
+        params["text"] = True
+    try:
+        result = call("audit", params, timeout=timeout)
+    except (Unavailable, RpcError):
+        return None
+    return result if isinstance(result, str if as_json else dict) else None
 
 
 def _auto_start(repo: str) -> None:

@@ -1,4 +1,4 @@
-"""The daemon's JSON-RPC methods: ping, status, watch, draft, route, run, spend.
+"""The daemon's JSON-RPC methods: ping, status, watch, draft, route, run, spend, audit.
 
 Every method reads config at call time for the repo it is about, so a daemon
 started in one repo serves another with that repo's settings.
@@ -16,11 +16,11 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from codetier import __version__, config, ledger, registry
+from codetier import __version__, config, ledger, output, registry
 from codetier.daemon import client, ledger_rows, repos
 from codetier.daemon.cache import DraftCache
 from codetier.daemon.precompute import Cancelled, Drafter, Precomputer
-from codetier.daemon.protocol import INVALID_PARAMS, Handler, RpcFailure, param
+from codetier.daemon.protocol import ELSEWHERE, INVALID_PARAMS, Handler, RpcFailure, param
 from codetier.daemon.watcher import Watcher
 from codetier.daemon.worker import RemoteError, Worker
 from codetier.engine import Context
@@ -42,6 +42,8 @@ class State:
         self.hits = 0
         self._last: dict[str, str | None] = {}
         self._lock = threading.Lock()
+        self.audit_lock = threading.Lock()  # one audit at a time: each reads what the last left
+        self.audits = 0  # answered here, not refused
 
     def draft_in_worker(
         self,
@@ -104,6 +106,7 @@ def methods(state: State, extra_status: Mapping[str, Any]) -> dict[str, Handler]
             "drafting": state.precompute.busy(),
             "drafted": state.precompute.drafted,
             "hits": state.hits,
+            "audits": state.audits,
             "worker": state.worker.status(),
             "sdk_loaded": "anthropic" in sys.modules,  # never, in the daemon: the worker has it
         }
@@ -173,6 +176,34 @@ def methods(state: State, extra_status: Mapping[str, Any]) -> dict[str, Handler]
         finally:
             db.close()
 
+    def audit(params: Mapping[str, Any]) -> Any:
+        """A plain `codetier audit` for a client in the same environment (time zone, config,
+        ledger) and version; anything else is refused and the client runs it itself. So is a
+        read of more than PARALLEL_BYTES: that parses on every core, by forking, which a
+        process with threads must not do."""
+        from codetier.audit import ingest, pipeline, workers
+
+        if param(params, "version", str) != __version__ or param(params, "env", dict) != client.audit_env():
+            raise RpcFailure(ELSEWHERE, "another version or environment: run the audit in-process")
+        roots = [Path(p) for p in param(params, "paths", list)]
+        if not all(p.is_absolute() for p in roots):
+            raise RpcFailure(INVALID_PARAMS, "parameter 'paths': expected absolute paths")
+        since = param(params, "since", str, None)
+        try:
+            day = dt.date.fromisoformat(since) if since else None
+        except ValueError:
+            raise RpcFailure(
+                INVALID_PARAMS, f"parameter 'since': expected YYYY-MM-DD, got {since!r}"
+            ) from None
+        reg = registry.build(config.load(Path(param(params, "cwd", str))))
+        with state.audit_lock:
+            try:
+                data = pipeline.audit(roots, day, reg, limit=workers.PARALLEL_BYTES)
+            except ingest.TooMuch as e:
+                raise RpcFailure(ELSEWHERE, f"{e}: run the audit in-process") from None
+            state.audits += 1
+        return output.json_text(data) if param(params, "text", bool, False) else data
+
     return {
         "ping": ping,
         "status": status,
@@ -181,4 +212,5 @@ def methods(state: State, extra_status: Mapping[str, Any]) -> dict[str, Handler]
         "route": route,
         "run": run,
         "spend": spend,
+        "audit": audit,
     }

@@ -23,6 +23,7 @@ INTERNAL_ERROR = -32603
 # Server-defined range (-32000 to -32099): a codetier error the user can act on.
 CODETIER_ERROR = -32000
 SHUTTING_DOWN = -32001
+ELSEWHERE = -32002  # not for the daemon to do: the client does it in-process
 
 log = logging.getLogger("codetier.daemon")
 
