@@ -75,8 +75,8 @@ def measure(cmd: list[str], env: dict[str, str]) -> tuple[float, float, int, str
     poller = threading.Thread(target=poll)
     poller.start()
     out, err = proc.communicate()
+    wall = time.perf_counter() - t0  # before the join: the poller may be in its sleep
     poller.join()
-    wall = time.perf_counter() - t0
     after = os.times()
     cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
     if proc.returncode != 0:
