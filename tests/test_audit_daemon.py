@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -157,3 +159,16 @@ def test_a_stopped_daemon_leaves_the_cli_working(
         pass  # started and stopped: its socket is gone
     assert audit(capsys)["totals"]["entries"] == 4
     json.dumps(client.audit_env())  # plain strings only: it travels as JSON
+
+
+def test_a_client_the_daemon_answers_imports_none_of_the_audit(daemon: DaemonProcess) -> None:
+    """The point of asking the daemon: the client skips the ~60 ms of imports the audit needs."""
+    code = (
+        "import sys, io; from codetier.cli import main; sys.stdout = io.StringIO();"
+        " assert main(['audit', '--json']) == 0;"
+        " print(sorted(m for m in ('msgspec', 'sqlite3', 'codetier.registry', 'typing', 'click')"
+        " if m in sys.modules), file=sys.stderr)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stderr.strip() == "[]"
+    assert served() == 1

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import sys
 from collections.abc import Iterator
 
@@ -36,6 +35,7 @@ def error_handler() -> Iterator[ExitCode]:
             code.value = clicked
             return
         code.value = 3
+        import datetime as dt
         import traceback
 
         from codetier import paths
