@@ -4,6 +4,7 @@ import datetime as dt
 import multiprocessing
 import os
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,27 @@ def test_eight_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
         assert p.exitcode == 0
     db = ledger.connect(path)
     assert db.execute("SELECT COUNT(*), COUNT(DISTINCT request_id) FROM attempts").fetchone() == (1600, 1600)
+    db.close()
+
+
+def test_a_new_ledger_locked_by_another_first_connection_is_waited_for(tmp_path: Path) -> None:
+    """A hook, the editor and the daemon may all open a ledger that does not exist yet.
+    Switching a file to WAL does not wait for a lock (SQLite returns "database is locked"
+    at once): the second connection must retry, not fail."""
+    path = tmp_path / "l.db"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)  # not in WAL mode yet
+    other.execute("CREATE TABLE t (x)")
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO t VALUES (1)")
+    timer = threading.Timer(0.3, lambda: other.execute("COMMIT"))
+    timer.start()
+    try:
+        db = ledger.connect(path)
+    finally:
+        timer.join()
+        other.close()
+    assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    ledger.record(db, _row(1))
     db.close()
 
 

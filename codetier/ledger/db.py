@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -74,6 +75,21 @@ def _apply_migrations(db: sqlite3.Connection) -> None:
             raise
 
 
+def _wal(db: sqlite3.Connection) -> None:
+    """WAL mode (kept by the file once set). Switching a new ledger to it does not wait
+    for the busy timeout: while another first connection holds a lock, SQLite says
+    "database is locked" at once. So retry, up to the busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 def connect(path: Path | None = None) -> sqlite3.Connection:
     """Open (creating if needed) the ledger, migrated to the newest schema."""
     path = path or paths.ledger_path()
@@ -86,7 +102,7 @@ def connect(path: Path | None = None) -> sqlite3.Connection:
             f"cannot open the ledger at {path}: {reason} (set CODETIER_HOME to a writable directory)"
         ) from None
     db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    db.execute("PRAGMA journal_mode = WAL")
+    _wal(db)
     db.execute("PRAGMA synchronous = NORMAL")
     _apply_migrations(db)
     return db
@@ -203,3 +219,4 @@ def m006_audit_key_runs(db: sqlite3.Connection) -> None:
         keyruns.KeyRuns(db, kind).add({keyruns.key_hash(k) for (k,) in db.execute(sql)})
     db.execute("DROP TABLE audit_keys")
     db.execute("DROP TABLE audit_prompt_keys")
+
