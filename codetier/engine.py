@@ -283,7 +283,7 @@ def run(
 ) -> Result:
     """Try each link in turn until one passes its check; record every attempt."""
     from codetier import ledger, providers
-    from codetier.ledger.reports import spent_by_tier
+    from codetier.ledger import holds
 
     ctx = ctx or Context()
     factories = registry_of_providers or providers.PROVIDERS
@@ -301,40 +301,48 @@ def run(
             call, redacted = prepare(job, first, failures, reg)
             fitted = Fitted(first, call, redacted, *estimate_micros(reg, call))
             started = ctx.now()
+            hold = None
             if first.model is not None:
-                spent = spent_by_tier(db, started.astimezone().date())
                 tried = {a.link.tier for a in rec.attempts if a.outcome != "budget_refused"}
-                fitted = fit_budget(job, fitted, failures, reg, task.max_cost_micros, spent, tried)
+
+                def decide(
+                    spent: dict[str, int], fitted: Fitted = fitted, tried: set[str] = tried
+                ) -> tuple[Fitted, str | None, int]:
+                    f = fit_budget(job, fitted, failures, reg, task.max_cost_micros, spent, tried)
+                    return f, (f.link.tier if f.refused is None else None), f.estimate
+
+                fitted, hold = holds.checked(db, started.astimezone().date(), decide, _hold_ttl(reg))
                 if fitted.warning:
                     warnings.append(fitted.warning)
-            link = fitted.link
-            if fitted.refused is not None:
-                rec.write(number, fitted, started, "budget_refused", str(fitted.refused))
-                failures.append(f"{link.label}: {fitted.refused}")
-                continue
-            t0 = time.perf_counter()
-            try:
-                completion = factories[link.provider]().complete(fitted.call)
-            except NoKeyError:
-                no_key = NoKeyError(f"the {job.task} task")
-                failures.append(f"{link.label}: no API key")
-                continue
-            except ProviderError as e:
-                rec.write(number, fitted, started, "provider_error", str(e), latency_ms=_ms(t0))
-                failures.append(f"{link.label}: {e}")
-                if not e.retryable:  # e.g. a rejected key: no other model of this provider will do better
-                    dead.add(link.provider)
-                continue
-            latency = _ms(t0)
-            verdict = job.check(completion)
-            if not verdict.ok:
-                rec.write(number, fitted, started, "check_failed", verdict.reason, completion, latency)
-                failures.append(f"the previous answer was rejected: {verdict.reason}")
-                continue
-            rec.write(number, fitted, started, "ok", "", completion, latency)
-            return Result(
-                ctx.request_id, completion, verdict.value, link, tuple(rec.attempts), tuple(warnings)
-            )
+            with holds.released(db, hold):
+                link = fitted.link
+                if fitted.refused is not None:
+                    rec.write(number, fitted, started, "budget_refused", str(fitted.refused))
+                    failures.append(f"{link.label}: {fitted.refused}")
+                    continue
+                t0 = time.perf_counter()
+                try:
+                    completion = factories[link.provider]().complete(fitted.call)
+                except NoKeyError:
+                    no_key = NoKeyError(f"the {job.task} task")
+                    failures.append(f"{link.label}: no API key")
+                    continue
+                except ProviderError as e:
+                    rec.write(number, fitted, started, "provider_error", str(e), latency_ms=_ms(t0))
+                    failures.append(f"{link.label}: {e}")
+                    if not e.retryable:  # e.g. a rejected key: no other model of this provider does better
+                        dead.add(link.provider)
+                    continue
+                latency = _ms(t0)
+                verdict = job.check(completion)
+                if not verdict.ok:
+                    rec.write(number, fitted, started, "check_failed", verdict.reason, completion, latency)
+                    failures.append(f"the previous answer was rejected: {verdict.reason}")
+                    continue
+                rec.write(number, fitted, started, "ok", "", completion, latency)
+                return Result(
+                    ctx.request_id, completion, verdict.value, link, tuple(rec.attempts), tuple(warnings)
+                )
     finally:
         db.close()
     if no_key is not None and not rec.attempts:
@@ -353,6 +361,12 @@ def _redacted(call: Call) -> tuple[Call, bool]:
     if not (system.count or prompt.count):
         return call, False
     return dataclasses.replace(call, system=system.text, prompt=prompt.text), True
+
+
+def _hold_ttl(reg: Registry) -> float:
+    """How long a budget hold outlives a process that died mid-call: the longest the call
+    could take (every retry timing out), and a minute."""
+    return reg.timeout_s * (reg.max_retries + 1) + 60
 
 
 def _ms(t0: float) -> int:

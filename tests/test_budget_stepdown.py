@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -96,3 +97,49 @@ def test_ask_shows_the_step_down_warning(
     out = capsys.readouterr()
     assert out.out == "short answer\n"
     assert "codetier: warning: balanced-tier daily budget reached: balanced stepped down to fast" in out.err
+
+
+def test_calls_checked_at_once_see_each_other(stub: StubAPI, repo: Path) -> None:
+    """Two processes (here two threads, each with its own ledger connection) check the
+    deep cap at the same moment: one deep call fits, so only one may run deep; before
+    holds, both saw $0 spent and both ran deep."""
+    (repo / ".codetier.toml").write_text("[budget.tier_daily_usd]\ndeep = 0.06\n")  # one deep call: ~$0.04
+    stub.script(Reply("plan", input_tokens=100, output_tokens=100, delay=1.0), model="claude-opus-5-5")
+    stub.script(Reply("plan", input_tokens=100, output_tokens=100), model="claude-sonnet-5-5")
+    reg = reg_for(repo)
+    results: list[str] = []
+
+    def one() -> None:
+        try:
+            results.append(run("architecture", reg, repo).link.tier)
+        except Exception as e:  # shown by the assert below
+            results.append(repr(e))
+
+    threads = [threading.Thread(target=one) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == ["balanced", "deep"]
+    assert len(stub.texts_for("claude-opus-5-5")) == 1
+    db = ledger.connect()
+    assert db.execute("SELECT COUNT(*) FROM budget_holds").fetchone() == (0,)  # all released
+    db.close()
+
+
+def test_a_hold_left_by_a_dead_process_expires(stub: StubAPI, repo: Path) -> None:
+    import datetime as dt
+    import time
+
+    from codetier.ledger import holds
+
+    (repo / ".codetier.toml").write_text("[budget.tier_daily_usd]\ndeep = 0.06\n")
+    stub.script(Reply("plan", input_tokens=100, output_tokens=100), model="claude-opus-5-5")
+    db = ledger.connect()
+    day = dt.date(2026, 11, 20)  # spend_support's day
+    _, live = holds.checked(db, day, lambda spent: (None, "deep", 50_000), ttl_s=3600)
+    assert holds.spent_and_held(db, day) == {"deep": 50_000}
+    assert run("architecture", reg_for(repo), repo).link.tier == "balanced"  # the hold counts
+    db.execute("UPDATE budget_holds SET expires = ? WHERE id = ?", (time.time() - 1, live))
+    db.close()
+    assert run("architecture", reg_for(repo), repo).link.tier == "deep"  # expired: gone

@@ -220,3 +220,12 @@ def m006_audit_key_runs(db: sqlite3.Connection) -> None:
     db.execute("DROP TABLE audit_keys")
     db.execute("DROP TABLE audit_prompt_keys")
 
+
+@migration
+def m007_budget_holds(db: sqlite3.Connection) -> None:
+    """What calls in flight may still spend (see ledger/holds.py), so that processes
+    checking the budgets at once (hooks, editor, daemon) see each other's calls."""
+    db.execute(
+        "CREATE TABLE budget_holds (id INTEGER PRIMARY KEY, day TEXT NOT NULL, tier TEXT NOT NULL,"
+        " micros INTEGER NOT NULL, expires REAL NOT NULL)"
+    )
