@@ -8,6 +8,8 @@ commit, as in pre-commit's migration mode), and `uninstall` puts it back.
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
 from collections.abc import Sequence
 from importlib import resources
@@ -45,10 +47,14 @@ def _refuse(path: Path) -> UsageError:
 
 
 def _write(path: Path, text: str) -> str:
-    if _foreign(path):
-        path.replace(path.with_name(path.name + ".legacy"))
-    path.write_text(text, "utf-8")
-    path.chmod(0o755)
+    """Swap the hook in whole: a `git commit` running meanwhile sees the old hook or the
+    new one, never half a file or one not yet executable."""
+    tmp = path.with_name(f".{path.name}.codetier-{os.getpid()}")
+    tmp.write_text(text, "utf-8")
+    tmp.chmod(0o755)
+    if _foreign(path):  # a copy: the old hook stays in place until the new one replaces it
+        shutil.copy2(path, path.with_name(path.name + ".legacy"))
+    os.replace(tmp, path)
     return f"installed {path}"
 
 

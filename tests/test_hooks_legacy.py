@@ -3,6 +3,7 @@ and runs it first, with the same arguments (pre-commit's migration mode)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from conftest import git
@@ -76,3 +77,21 @@ def test_the_documented_pre_commit_config_names_no_tag_that_does_not_exist() -> 
             if "rev: v" in line:
                 assert line.split("rev:")[1].split()[0] in tags, f"{doc}: {line.strip()}"
         assert "commit sha" in text.lower(), doc
+
+
+def test_install_swaps_each_hook_in_whole(repo: Path) -> None:
+    """A hook is replaced by a rename, never rewritten in place: a commit running meanwhile
+    sees the old hook or the new one, whole and executable. The old one is kept as it was,
+    and nothing else is left behind."""
+    hooks = repo / ".git" / "hooks"
+    before = {p.name for p in hooks.iterdir()}
+    old = foreign(repo, "pre-commit", "exit 0\n").read_text()
+    install("--fix")
+    first = (hooks / "pre-commit").stat().st_ino
+    install("--fix")  # ours this time: rewritten in place before
+    assert (hooks / "pre-commit").stat().st_ino != first
+    assert (hooks / "pre-commit.legacy").read_text() == old
+    assert os.access(hooks / "pre-commit.legacy", os.X_OK)
+    assert os.access(hooks / "pre-commit", os.X_OK) and "codetier" in (hooks / "pre-commit").read_text()
+    left = {p.name for p in hooks.iterdir()} - before
+    assert left == {"pre-commit", "pre-commit.legacy", "prepare-commit-msg"}
