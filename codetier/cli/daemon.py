@@ -48,7 +48,9 @@ def daemon() -> None:
     (only when ANTHROPIC_API_KEY or ANTHROPIC_BASE_URL is set: without a model
     there is nothing to draft ahead); the prepare-commit-msg hook takes the
     draft when there is one and works in-process when there is not (or no
-    daemon runs). Nothing needs the daemon; it only makes commits faster.
+    daemon runs). A plain `codetier audit` is answered by the daemon too, when
+    it runs in the same environment: a repeat audit then skips Python's
+    start-up. Nothing needs the daemon; it only makes these faster.
 
     `codetier spend` counts drafts made ahead and never used as waste.
 
