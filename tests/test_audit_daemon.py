@@ -23,7 +23,7 @@ from codetier.audit import ingest, pipeline
 from codetier.cli import main
 from codetier.cli.common import load
 from codetier.daemon import client
-from codetier.daemon.protocol import ELSEWHERE
+from codetier.daemon.protocol import ELSEWHERE, RpcFailure
 
 
 @pytest.fixture(autouse=True)
@@ -109,7 +109,13 @@ def test_import_is_never_held_in_the_daemon(
 
 def test_the_daemon_refuses_another_version_or_environment(daemon: DaemonProcess, claude: Path) -> None:
     params = {"paths": [str(claude)], "cwd": os.getcwd(), "env": client.audit_env(), "version": __version__}
-    for bad in ({"version": "0.0.0"}, {"env": {**client.audit_env(), "TZ": "Europe/Paris"}}):
+    env = client.audit_env()
+    for bad in (
+        {"version": "0.0.0"},
+        {"env": {**env, "TZ": "Europe/Paris"}},
+        {"env": {**env, "XDG_DATA_HOME": "/elsewhere"}},  # another ledger, when CODETIER_HOME is unset
+        {"env": {**env, "utc offsets": "19800 19800 19800"}},  # the system zone changed under one TZ
+    ):
         with pytest.raises(client.RpcError) as e:
             client.call("audit", {**params, **bad})
         assert e.value.code == ELSEWHERE
@@ -122,14 +128,29 @@ def test_the_daemon_refuses_another_version_or_environment(daemon: DaemonProcess
 
 def test_a_limit_reads_nothing_and_writes_nothing(claude: Path) -> None:
     """What the daemon does with a big read: refuse before the first byte, so the CLI's
-    own run (on every core) finds everything still new."""
+    own run (on every core) finds everything still new. The limit is where the CLI starts
+    its parallel readers: that many bytes are already too many."""
     _, reg = load()
+    size = sum(p.stat().st_size for p in claude.rglob("*.jsonl"))
     with pytest.raises(ingest.TooMuch):
-        pipeline.audit([claude], None, reg, limit=100)
+        pipeline.audit([claude], None, reg, limit=size)
     db = ledger.connect()
     assert db.execute("SELECT COUNT(*) FROM audit_files").fetchone() == (0,)
     db.close()
-    assert pipeline.audit([claude], None, reg)["totals"]["entries"] == 4
+    assert pipeline.audit([claude], None, reg, limit=size + 1)["totals"]["entries"] == 4
+
+
+def test_a_busy_daemon_sends_the_next_audit_back_at_once(claude: Path) -> None:
+    """A client never waits behind another audit in the daemon: it runs its own."""
+    from codetier.daemon.methods import State, methods
+
+    state = State()
+    audit_method = methods(state, {})["audit"]
+    params = {"paths": [str(claude)], "cwd": os.getcwd(), "env": client.audit_env(), "version": __version__}
+    with state.audit_lock, pytest.raises(RpcFailure) as e:
+        audit_method(params)
+    assert e.value.code == ELSEWHERE
+    assert audit_method(params)["totals"]["entries"] == 4 and state.audits == 1
 
 
 def test_relative_paths_are_kept_absolute(
@@ -148,6 +169,16 @@ def test_relative_paths_are_kept_absolute(
     db.close()
     assert paths and all(Path(p).is_absolute() for p in paths)
     assert first["totals"]["entries"] == 4
+
+
+def test_a_path_through_a_link_and_dot_dot_is_not_normalised(
+    claude: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """ "link/.." is the link target's parent, as the shell and the OS have it, not "."."""
+    (claude / "inner").mkdir()
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "link").symlink_to(claude / "inner")
+    assert audit(capsys, "link/../projects")["totals"]["entries"] == 4
 
 
 def test_a_stopped_daemon_leaves_the_cli_working(

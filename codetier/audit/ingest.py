@@ -80,7 +80,7 @@ class TooMuch(Exception):
 
 def ingest(db: sqlite3.Connection, paths: Sequence[Path], reg: Registry, limit: int | None = None) -> Stats:
     """Read what is new in every transcript below `paths` into the audit tables. With
-    `limit`, raises TooMuch instead when more than that many bytes are new."""
+    `limit`, raises TooMuch instead when that many bytes or more are new."""
     with _no_gc():
         return _ingest(db, paths, reg, limit)
 
@@ -88,8 +88,8 @@ def ingest(db: sqlite3.Connection, paths: Sequence[Path], reg: Registry, limit: 
 def _ingest(db: sqlite3.Connection, paths: Sequence[Path], reg: Registry, limit: int | None) -> Stats:
     stats, unpriced, rollup = Stats(), set[str](), Rollup()
     jobs = _jobs(db, paths, stats)
-    if limit is not None and (todo := new_bytes(jobs)) > limit:
-        raise TooMuch(f"{todo:,} bytes are new, more than {limit:,}")
+    if limit is not None and (todo := new_bytes(jobs)) >= limit:
+        raise TooMuch(f"{todo:,} bytes are new, {limit:,} or more")
     seen: set[int] = set()
     seen_prompts: set[int] = set()
     db.execute("BEGIN IMMEDIATE")

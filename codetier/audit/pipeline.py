@@ -22,7 +22,7 @@ def audit(
     limit: int | None = None,
 ) -> dict[str, Any]:
     """The report (schema codetier.audit/1). With `limit`, raises ingest.TooMuch rather than
-    read more new bytes than that, before anything is written."""
+    read that many new bytes or more, before anything is written."""
     db = ledger.connect()
     try:
         stats = ingest.ingest(db, roots, reg, limit=limit)

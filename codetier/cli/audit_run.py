@@ -3,7 +3,6 @@ the arguments (this module imports no click)."""
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -29,7 +28,8 @@ def run(paths: tuple[Path, ...], since: str | None, as_json: bool, do_import: bo
         except ValueError:
             raise UsageError(f"--since: expected a date as YYYY-MM-DD, got {since!r}") from None
     # Absolute: files are known by path from run to run, whichever process reads them.
-    roots = [Path(os.path.abspath(p)) for p in (paths or discover.roots())]
+    # (Not normalised: "link/.." is where the link's target is, not the current dir.)
+    roots = [Path(p).absolute() for p in (paths or discover.roots())]
     data = None
     if roots and not do_import:  # an import can take minutes: never held in the daemon
         from codetier.daemon import client

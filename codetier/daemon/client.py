@@ -12,6 +12,7 @@ import json
 import os
 import socket
 import sys
+import time
 from collections.abc import Mapping
 
 TYPE_CHECKING = False  # typing costs ~3 ms to import: only the type checker needs it here
@@ -23,8 +24,10 @@ LOCK_NAME = "daemon.pid"
 # sockaddr_un.sun_path is 108 bytes on Linux (104 on the BSDs): stay under both.
 MAX_SOCKET_PATH = 100
 HOOK_TIMEOUT = 0.5
-AUDIT_ENV = ("HOME", "TZ", "XDG_CONFIG_HOME")  # and every CODETIER_* variable
-AUDIT_TIMEOUT = 60.0  # the daemon reads at most ~32 MB for an audit (see methods.audit)
+# Where config and the ledger are, and the time zone; with every CODETIER_* variable.
+AUDIT_ENV = ("HOME", "TZ", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME")
+AUDIT_TIMEOUT = 10.0  # the daemon reads at most 32 MB for an audit (see methods.audit): ~1 s
+HALF_YEAR_S = 15_778_800
 
 
 class Unavailable(Exception):
@@ -187,12 +190,16 @@ def draft(repo: str, timeout: float = HOOK_TIMEOUT, wait: float = 0.0) -> str | 
 
 
 def audit_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """What an audit's answer depends on besides its arguments: the time zone (local days),
-    where config and the ledger live, and codetier's settings from the environment."""
+    """What an audit's answer depends on besides its arguments: where config and the ledger
+    are, codetier's settings from the environment, and the local time zone. The zone is
+    also compared by its UTC offsets (today and half a year either side): the system's can
+    change under the same TZ while a daemon keeps the one it started with."""
     env = os.environ if environ is None else environ
-    return {
-        k: v for k, v in env.items() if k in ("HOME", "TZ", "XDG_CONFIG_HOME") or k.startswith("CODETIER_")
-    }
+    out = {k: v for k, v in env.items() if k in AUDIT_ENV or k.startswith("CODETIER_")}
+    day = int(time.time()) // 86_400 * 86_400
+    offsets = (time.localtime(day + d).tm_gmtoff for d in (-HALF_YEAR_S, 0, HALF_YEAR_S))
+    out["utc offsets"] = " ".join(map(str, offsets))  # not a variable's name: a space
+    return out
 
 
 def audit(paths: list[str], since: str | None, as_json: bool, timeout: float = AUDIT_TIMEOUT) -> Any:

@@ -42,7 +42,7 @@ class State:
         self.hits = 0
         self._last: dict[str, str | None] = {}
         self._lock = threading.Lock()
-        self.audit_lock = threading.Lock()  # one audit at a time: each reads what the last left
+        self.audit_lock = threading.Lock()  # one audit at a time here
         self.audits = 0  # answered here, not refused
 
     def draft_in_worker(
@@ -179,8 +179,8 @@ def methods(state: State, extra_status: Mapping[str, Any]) -> dict[str, Handler]
     def audit(params: Mapping[str, Any]) -> Any:
         """A plain `codetier audit` for a client in the same environment (time zone, config,
         ledger) and version; anything else is refused and the client runs it itself. So is a
-        read of more than PARALLEL_BYTES: that parses on every core, by forking, which a
-        process with threads must not do."""
+        read of PARALLEL_BYTES or more, which the CLI parses on every core with forked readers
+        (a process with threads must not fork), and an audit while another runs here."""
         from codetier.audit import ingest, pipeline, workers
 
         if param(params, "version", str) != __version__ or param(params, "env", dict) != client.audit_env():
@@ -196,12 +196,15 @@ def methods(state: State, extra_status: Mapping[str, Any]) -> dict[str, Handler]
                 INVALID_PARAMS, f"parameter 'since': expected YYYY-MM-DD, got {since!r}"
             ) from None
         reg = registry.build(config.load(Path(param(params, "cwd", str))))
-        with state.audit_lock:
-            try:
-                data = pipeline.audit(roots, day, reg, limit=workers.PARALLEL_BYTES)
-            except ingest.TooMuch as e:
-                raise RpcFailure(ELSEWHERE, f"{e}: run the audit in-process") from None
+        if not state.audit_lock.acquire(blocking=False):  # never queue a client behind another
+            raise RpcFailure(ELSEWHERE, "another audit is running here: run this one in-process")
+        try:
+            data = pipeline.audit(roots, day, reg, limit=workers.PARALLEL_BYTES)
             state.audits += 1
+        except ingest.TooMuch as e:
+            raise RpcFailure(ELSEWHERE, f"{e}: run the audit in-process") from None
+        finally:
+            state.audit_lock.release()
         return output.json_text(data) if param(params, "text", bool, False) else data
 
     return {
