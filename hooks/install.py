@@ -50,11 +50,18 @@ def _write(path: Path, text: str) -> str:
     """Swap the hook in whole: a `git commit` running meanwhile sees the old hook or the
     new one, never half a file or one not yet executable."""
     tmp = path.with_name(f".{path.name}.codetier-{os.getpid()}")
-    tmp.write_text(text, "utf-8")
-    tmp.chmod(0o755)
-    if _foreign(path):  # a copy: the old hook stays in place until the new one replaces it
-        shutil.copy2(path, path.with_name(path.name + ".legacy"))
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(text, "utf-8")
+        tmp.chmod(0o755)
+        if _foreign(path):
+            legacy = path.with_name(path.name + ".legacy")
+            if path.is_file() and not path.is_symlink():
+                shutil.copy2(path, legacy)  # the old hook stays in place until the new one lands
+            else:
+                path.replace(legacy)  # a link (kept a link) or anything else: moved aside
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return f"installed {path}"
 
 

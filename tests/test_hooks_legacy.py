@@ -95,3 +95,14 @@ def test_install_swaps_each_hook_in_whole(repo: Path) -> None:
     assert os.access(hooks / "pre-commit", os.X_OK) and "codetier" in (hooks / "pre-commit").read_text()
     left = {p.name for p in hooks.iterdir()} - before
     assert left == {"pre-commit", "pre-commit.legacy", "prepare-commit-msg"}
+
+
+def test_a_hook_that_is_a_link_is_kept_as_a_link(repo: Path) -> None:
+    """Hook managers link hooks in; a dangling link is still the user's hook."""
+    hooks = repo / ".git" / "hooks"
+    (hooks / "prepare-commit-msg").symlink_to("/nowhere/hook")
+    install()
+    legacy = hooks / "prepare-commit-msg.legacy"
+    assert legacy.is_symlink() and os.readlink(legacy) == "/nowhere/hook"
+    assert "codetier" in (hooks / "prepare-commit-msg").read_text()
+    assert not [p for p in hooks.iterdir() if ".codetier-" in p.name]
