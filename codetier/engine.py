@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from codetier import pricing, tokens
-from codetier.errors import AllAttemptsFailed, BudgetRefused, NoKeyError
+from codetier import budgets, pricing, tokens
+from codetier.budgets import Fitted
+from codetier.errors import AllAttemptsFailed, NoKeyError
 from codetier.providers.base import Call, Completion, Provider, ProviderError
 from codetier.registry import Registry
 
@@ -119,45 +121,6 @@ def estimate_micros(reg: Registry, call: Call) -> tuple[int, int]:
     return n_in, pricing.cost_for(reg, call.model, pricing.Usage(input=n_in, output=call.max_tokens))
 
 
-def check_budgets(
-    reg: Registry,
-    task_limit: int | None,
-    estimate: int,
-    spent_today: int,
-    *,
-    tier: str | None = None,
-    spent_tier: int = 0,
-) -> None:
-    """Raise BudgetRefused naming the budget, its limit and the estimate."""
-    limits = [
-        (n, v) for n, v in (("per-task", task_limit), ("per-call", reg.per_call_micros)) if v is not None
-    ]
-    for name, limit in limits:
-        if estimate > limit:
-            raise BudgetRefused(name, limit, estimate)
-    if reg.daily_micros is not None and spent_today + estimate > reg.daily_micros:
-        raise BudgetRefused("daily", reg.daily_micros, spent_today + estimate)
-    cap = reg.tier_daily_micros.get(tier) if tier else None
-    if cap is not None and spent_tier + estimate > cap:
-        raise BudgetRefused(f"{tier}-tier daily", cap, spent_tier + estimate)
-
-
-STEP_DOWN = {"deep": ("balanced", "fast"), "balanced": ("fast",)}
-
-
-@dataclass(frozen=True)
-class Fitted:
-    """A link that fits the budgets (maybe a cheaper one than asked), or why none does."""
-
-    link: Link
-    call: Call
-    redacted: bool
-    n_in: int
-    estimate: int
-    refused: BudgetRefused | None = None
-    warning: str = ""
-
-
 def prepare(job: Job, link: Link, failures: Sequence[str], reg: Registry) -> tuple[Call, bool]:
     """Build a link's call; a model call gets the SDK settings, the task's
     effort when the model takes one (never a parameter it rejects), and is redacted."""
@@ -169,42 +132,6 @@ def prepare(job: Job, link: Link, failures: Sequence[str], reg: Registry) -> tup
     call = dataclasses.replace(call, timeout=reg.timeout_s, max_retries=reg.max_retries, effort=effort)
     call, found = _redacted(call)
     return call, job.redacted or found
-
-
-def fit_budget(
-    job: Job,
-    first: Fitted,
-    failures: Sequence[str],
-    reg: Registry,
-    task_limit: int | None,
-    spent: Mapping[str, int],
-    tried: set[str],
-) -> Fitted:
-    """Check `first` against the budgets; when one is reached and budget.mode is
-    "step_down", try the cheaper model tiers in turn (deep → balanced → fast)."""
-    total = sum(spent.values())
-    try:
-        tier_spent = spent.get(first.link.tier, 0)
-        check_budgets(reg, task_limit, first.estimate, total, tier=first.link.tier, spent_tier=tier_spent)
-        return first
-    except BudgetRefused as e:
-        refused = e
-    if reg.budget_mode != "step_down":
-        return dataclasses.replace(first, refused=refused)
-    for name in STEP_DOWN.get(first.link.tier, ()):
-        tier = reg.tiers.get(name)
-        if tier is None or tier.model is None or name in tried:
-            continue
-        link = Link(name, tier.provider, tier.model)
-        call, redacted = prepare(job, link, failures, reg)
-        n_in, estimate = estimate_micros(reg, call)
-        try:
-            check_budgets(reg, task_limit, estimate, total, tier=name, spent_tier=spent.get(name, 0))
-        except BudgetRefused:
-            continue
-        warning = f"{refused.budget} budget reached: {first.link.tier} stepped down to {name} ({refused})"
-        return Fitted(link, call, redacted, n_in, estimate, None, warning)
-    return dataclasses.replace(first, refused=refused)
 
 
 @dataclass
@@ -304,14 +231,9 @@ def run(
             hold = None
             if first.model is not None:
                 tried = {a.link.tier for a in rec.attempts if a.outcome != "budget_refused"}
-
-                def decide(
-                    spent: dict[str, int], fitted: Fitted = fitted, tried: set[str] = tried
-                ) -> tuple[Fitted, str | None, int]:
-                    f = fit_budget(job, fitted, failures, reg, task.max_cost_micros, spent, tried)
-                    return f, (f.link.tier if f.refused is None else None), f.estimate
-
-                fitted, hold = holds.checked(db, started.astimezone().date(), decide, _hold_ttl(reg))
+                day = started.astimezone().date()
+                make = functools.partial(_fitted_for, job, failures, reg)
+                fitted, hold = budgets.fit_and_hold(db, fitted, make, reg, task.max_cost_micros, tried, day)
                 if fitted.warning:
                     warnings.append(fitted.warning)
             with holds.released(db, hold):
@@ -353,6 +275,16 @@ def run(
     raise AllAttemptsFailed(lines)
 
 
+def _fitted_for(job: Job, failures: Sequence[str], reg: Registry, tier: str) -> Fitted | None:
+    """A cheaper tier's link, its call built, for budgets to step down to (None: no model)."""
+    t = reg.tiers.get(tier)
+    if t is None or t.model is None:
+        return None
+    link = Link(tier, t.provider, t.model)
+    call, redacted = prepare(job, link, failures, reg)
+    return Fitted(link, call, redacted, *estimate_micros(reg, call))
+
+
 def _redacted(call: Call) -> tuple[Call, bool]:
     """Nothing secret-shaped reaches a model: redact the system and the prompt."""
     from codetier import redact
@@ -361,12 +293,6 @@ def _redacted(call: Call) -> tuple[Call, bool]:
     if not (system.count or prompt.count):
         return call, False
     return dataclasses.replace(call, system=system.text, prompt=prompt.text), True
-
-
-def _hold_ttl(reg: Registry) -> float:
-    """How long a budget hold outlives a process that died mid-call: the longest the call
-    could take (every retry timing out), and a minute."""
-    return reg.timeout_s * (reg.max_retries + 1) + 60
 
 
 def _ms(t0: float) -> int:

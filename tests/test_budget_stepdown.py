@@ -143,3 +143,22 @@ def test_a_hold_left_by_a_dead_process_expires(stub: StubAPI, repo: Path) -> Non
     db.execute("UPDATE budget_holds SET expires = ? WHERE id = ?", (time.time() - 1, live))
     db.close()
     assert run("architecture", reg_for(repo), repo).link.tier == "deep"  # expired: gone
+
+
+def test_a_hold_id_is_never_reused() -> None:
+    """A call that outlived its hold releases its own id: never another call's hold."""
+    import datetime as dt
+    import time
+
+    from codetier.ledger import holds
+
+    db = ledger.connect()
+    day = dt.date(2026, 11, 20)
+    _, first = holds.checked(db, day, lambda spent: (None, "deep", 1), ttl_s=3600)
+    db.execute("UPDATE budget_holds SET expires = ? WHERE id = ?", (time.time() - 1, first))
+    _, second = holds.checked(db, day, lambda spent: (None, "deep", 2), ttl_s=3600)  # drops the first
+    assert second != first
+    with holds.released(db, first):  # the late release of the first call
+        pass
+    assert holds.spent_and_held(db, day) == {"deep": 2}
+    db.close()

@@ -226,6 +226,7 @@ def m007_budget_holds(db: sqlite3.Connection) -> None:
     """What calls in flight may still spend (see ledger/holds.py), so that processes
     checking the budgets at once (hooks, editor, daemon) see each other's calls."""
     db.execute(
-        "CREATE TABLE budget_holds (id INTEGER PRIMARY KEY, day TEXT NOT NULL, tier TEXT NOT NULL,"
-        " micros INTEGER NOT NULL, expires REAL NOT NULL)"
+        # AUTOINCREMENT: an id is never reused, so a late release cannot free another call's hold.
+        "CREATE TABLE budget_holds (id INTEGER PRIMARY KEY AUTOINCREMENT, day TEXT NOT NULL,"
+        " tier TEXT NOT NULL, micros INTEGER NOT NULL, expires REAL NOT NULL)"
     )

@@ -137,7 +137,7 @@ CREATE TABLE audit_rollup (
         cr INTEGER NOT NULL, cost INTEGER NOT NULL, routed INTEGER NOT NULL,
         PRIMARY KEY (day, model, task, tier)
     ) WITHOUT ROWID
-CREATE TABLE budget_holds (id INTEGER PRIMARY KEY, day TEXT NOT NULL, tier TEXT NOT NULL, micros INTEGER NOT NULL, expires REAL NOT NULL)
+CREATE TABLE budget_holds (id INTEGER PRIMARY KEY AUTOINCREMENT, day TEXT NOT NULL, tier TEXT NOT NULL, micros INTEGER NOT NULL, expires REAL NOT NULL)
 CREATE TABLE migrations (name TEXT PRIMARY KEY, applied TEXT NOT NULL)
 CREATE TABLE spend_drafts (
         id INTEGER PRIMARY KEY, cache_key TEXT NOT NULL, day TEXT NOT NULL, repo TEXT NOT NULL,
@@ -158,3 +158,4 @@ CREATE TABLE spend_rollup (
         cost INTEGER NOT NULL, cf INTEGER NOT NULL,
         PRIMARY KEY (repo, day, source, task, tier, model, outcome, draft)
     ) WITHOUT ROWID
+CREATE TABLE sqlite_sequence(name,seq)
