@@ -113,3 +113,19 @@ def test_hook_reports_remaining_lint_without_blocking(repo: Path, capsys: pytest
     write(repo, "bad.py", UNFIXABLE)
     assert hook.main(["bad.py"]) == 0
     assert "left for you: bad.py:2:12: F821" in capsys.readouterr().err
+
+
+def test_a_model_fix_keeps_crlf_and_can_be_undone(
+    repo: Path, stub: StubAPI, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A CRLF file stays CRLF (a fix must not rewrite every line), and the rewrite leaves
+    an undo point like any other codetier edit."""
+    (repo / ".codetier.toml").write_text("[fix]\nllm = true\n")
+    original = UNFIXABLE.replace("\n", "\r\n").encode()
+    (repo / "bad.py").write_bytes(original)
+    stub.script(Reply(f"```python\n{FIXED}```"), model="claude-haiku-5-5")
+    assert cli.main(["fix", "bad.py"]) == 0
+    assert (repo / "bad.py").read_bytes() == FIXED.replace("\n", "\r\n").encode()
+    assert "undo point" in capsys.readouterr().err
+    assert cli.main(["undo"]) == 0
+    assert (repo / "bad.py").read_bytes() == original

@@ -153,16 +153,29 @@ def _ask_models(
     links = router.links_for(tiers, reg)
     route = Route(TASK, links[0].tier, links, ("fix.llm = true: what ruff left goes to a model",))
     still = []
+    from codetier.plan import transaction
+    from codetier.plan.patch import FileEdit
+
     for path in dict.fromkeys(f.path for f in left):
         mine = [f for f in left if f.path == path]
+        with open(root / path, encoding="utf-8", newline="") as f:
+            before = f.read()  # as it is on disk, line endings and all
         try:
             done = engine.run(
                 llm_job(root, path, [f"{f.line}: {f.code} {f.message}" for f in mine], reg), route, reg, ctx
+            )
+            after = str(done.value)
+            if "\r\n" in before:  # keep the file's line endings: a fix must not touch every line
+                after = after.replace("\r\n", "\n").replace("\n", "\r\n")
+            # Through the plan transaction: refused if the file changed meanwhile, and an
+            # undo point (staged or not: the hook runs on staged files) for `codetier undo`.
+            point = transaction.apply(
+                root, {path: FileEdit(path, before, after)}, done.request_id, force=True
             )
         except CodetierError as e:
             report.notes.append(f"{path}: left as it was ({str(e).splitlines()[0]})")
             still += mine
             continue
-        (root / path).write_text(str(done.value), "utf-8")
         report.llm_fixed.append(path)
+        report.notes.append(f"{path}: undo point {point.id} (`codetier undo` restores it)")
     return still
