@@ -19,6 +19,7 @@ from codetier.errors import ConfigError
 
 DEFAULTS = "built-in defaults"
 ENV_PREFIX = "CODETIER_"
+VARIABLES = ("CODETIER_HOME", "CODETIER_SKIP")  # the CODETIER_* names that are not settings
 
 
 class Layer(NamedTuple):
@@ -32,6 +33,8 @@ class Config(NamedTuple):
     data: Mapping[str, Any]
     origin: Mapping[str, str]
     repo: Path | None
+    # CODETIER_* variables that are neither a setting (SECTION__KEY) nor in VARIABLES.
+    stray: tuple[str, ...] = ()
 
     def get(self, dotted: str, default: Any = None) -> Any:
         node: Any = self.data
@@ -184,4 +187,6 @@ def load(
     if flags:
         layers.append(Layer("flags", flags))
     data, origin = merge(layers)
-    return Config(data, origin, repo)
+    env = os.environ if environ is None else environ
+    stray = tuple(sorted(n for n in env if n.startswith(ENV_PREFIX) and "__" not in n and n not in VARIABLES))
+    return Config(data, origin, repo, stray)

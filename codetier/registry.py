@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-from codetier.config import Config
+from codetier.config import ENV_PREFIX, Config
 from codetier.errors import ConfigError
 
 TIERS = ("tool", "fast", "balanced", "deep")
@@ -190,10 +190,20 @@ def unknown(cfg: Config) -> list[ConfigError]:
 
     defaults = default_layer().data
     r = Reader(cfg)
-    return [
+    found = [
         r.fail(key, "unknown key" + schema.suggestion(key, defaults))
         for key in schema.unknown_keys(cfg.data, defaults)
     ]
+    for name in cfg.stray:
+        guess = schema.env_suggestion(name[len(ENV_PREFIX) :].lower(), defaults)
+        found.append(
+            ConfigError(
+                "environment",
+                name,
+                "not a codetier setting or variable: settings are CODETIER_<SECTION>__<KEY>" + guess,
+            )
+        )
+    return found
 
 
 def problems(cfg: Config) -> list[ConfigError]:

@@ -76,3 +76,16 @@ def suggestion(key: str, defaults: Mapping[str, Any]) -> str:
             candidates = {c.replace(f"{table}.*.", f"{table}.{name}.") for c in candidates}
     close = difflib.get_close_matches(key, sorted(candidates), n=1, cutoff=0.8)
     return f" (did you mean {close[0]}?)" if close else ""
+
+
+def env_suggestion(name: str, defaults: Mapping[str, Any]) -> str:
+    """' (did you mean CODETIER_ANTHROPIC__MAX_RETRIES?)' for `max_retries` or
+    `anthropic_max_retries`, the setting whose key it names; for a table such as `budget`,
+    one of its keys as an example."""
+    exact, _, _ = _template(defaults)
+    below = sorted(k for k in exact if k.startswith(name + "."))
+    found = below[:1] or sorted(k for k in exact if k.split(".")[-1] == name or k.replace(".", "_") == name)
+    if not found:
+        return ""
+    names = " or ".join("CODETIER_" + k.upper().replace(".", "__") for k in found[:2])
+    return f" (did you mean {names}?)" if not below else f" (a table: e.g. {names})"

@@ -17,7 +17,7 @@ from stub_api import StubAPI
 def isolated(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     base = tmp_path_factory.mktemp("env")
     for name in list(os.environ):
-        if name == "CODETIER_UPDATE_GOLDEN":  # regenerates golden files; never affects codetier
+        if name == "UPDATE_GOLDEN":  # regenerates golden files; never affects codetier
             continue
         if name.endswith(("_API_KEY", "_AUTH_TOKEN")) or name.startswith(("ANTHROPIC_", "CODETIER_", "GIT_")):
             monkeypatch.delenv(name)

@@ -163,10 +163,10 @@ GOLDEN = Path(__file__).parent / "golden"
 
 
 def golden(name: str, text: str) -> None:
-    """Compare with tests/golden/NAME; CODETIER_UPDATE_GOLDEN=1 rewrites it (review the diff)."""
+    """Compare with tests/golden/NAME; UPDATE_GOLDEN=1 rewrites it (review the diff)."""
     import os
 
     path = GOLDEN / name
-    if os.environ.get("CODETIER_UPDATE_GOLDEN"):
+    if os.environ.get("UPDATE_GOLDEN"):
         path.write_text(text)
     assert text == path.read_text()

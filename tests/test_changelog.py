@@ -261,6 +261,6 @@ def test_rendered_entry_prompt_matches_golden(staged: Path) -> None:
     call = job.build(Link("fast", "anthropic", "claude-haiku-5-5"), ())
     text = f"{call.system}\n---\n{call.prompt}\n"
     path = Path(__file__).parent / "golden" / "changelog_entry_explicit.txt"
-    if os.environ.get("CODETIER_UPDATE_GOLDEN"):
+    if os.environ.get("UPDATE_GOLDEN"):
         path.write_text(text, "utf-8")
     assert text == path.read_text("utf-8")

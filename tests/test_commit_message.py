@@ -151,7 +151,7 @@ def test_provider_down_falls_back_to_the_offline_draft(
 ) -> None:
     staged_repo(repo, conventional=False)
     stub.script(Fault(500), times=None)
-    monkeypatch.setenv("CODETIER_MAX_RETRIES", "0")
+    monkeypatch.setenv("CODETIER_ANTHROPIC__MAX_RETRIES", "0")
     done = compose(repo)
     assert done.message.splitlines()[0] == "Add parse_header"
     assert "offline draft (balanced: provider_error" in done.note
@@ -202,11 +202,11 @@ GOLDEN = Path(__file__).parent / "golden"
 
 
 def golden(name: str, text: str) -> None:
-    """Compare with tests/golden/NAME; CODETIER_UPDATE_GOLDEN=1 rewrites it (review the diff)."""
+    """Compare with tests/golden/NAME; UPDATE_GOLDEN=1 rewrites it (review the diff)."""
     import os
 
     path = GOLDEN / name
-    if os.environ.get("CODETIER_UPDATE_GOLDEN"):
+    if os.environ.get("UPDATE_GOLDEN"):
         path.write_text(text, "utf-8")
     assert text == path.read_text("utf-8")
 

@@ -236,3 +236,19 @@ def test_linux_dirs_are_the_ones_platformdirs_gives(
         paths.user_config() == Path(platformdirs.user_config_dir("codetier", appauthor=False)) / "config.toml"
     )
     assert paths.home() == Path(platformdirs.user_data_dir("codetier", appauthor=False))
+
+
+def test_a_codetier_variable_that_is_no_setting_is_an_error_not_ignored(tmp_path: Path) -> None:
+    """CODETIER_MAX_RETRIES=0 used to be dropped without a word (settings need a section):
+    it is named, with the setting it probably meant, like an unknown key in a file."""
+    with pytest.raises(ConfigError, match=r"environment: CODETIER_MAX_RETRIES: not a codetier setting") as e:
+        load(tmp_path, {"CODETIER_MAX_RETRIES": "0"})
+    assert "did you mean CODETIER_ANTHROPIC__MAX_RETRIES or CODETIER_HOOKS__MAX_RETRIES?" in str(e.value)
+    with pytest.raises(ConfigError, match=r"a table: e\.g\. CODETIER_BUDGET__"):
+        load(tmp_path, {"CODETIER_BUDGET": "3"})
+    with pytest.raises(ConfigError) as e:
+        load(tmp_path, {"CODETIER_NOTHING_LIKE_IT": "1"})
+    assert "did you mean" not in str(e.value)
+    # The variables codetier reads that are not settings, and settings themselves, are fine.
+    env = {"CODETIER_HOME": str(tmp_path), "CODETIER_SKIP": "1", "CODETIER_ANTHROPIC__MAX_RETRIES": "0"}
+    assert load(tmp_path, env).max_retries == 0

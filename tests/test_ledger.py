@@ -112,7 +112,7 @@ def test_schema_matches_golden(tmp_path: Path) -> None:
         sql for (sql,) in db.execute("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")
     )
     db.close()
-    if os.environ.get("CODETIER_UPDATE_GOLDEN"):
+    if os.environ.get("UPDATE_GOLDEN"):
         GOLDEN.parent.mkdir(exist_ok=True)
         GOLDEN.write_text(schema + "\n")
     assert schema + "\n" == GOLDEN.read_text()

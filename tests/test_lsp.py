@@ -83,9 +83,9 @@ async def test_action_titles_name_the_tier_and_an_estimate(repo: Path) -> None:
     lines += ["# lines 4-5 selected", *(a.title for a in selected)]
     lines += ["# cursor in Box.size()", *(a.title for a in in_method)]
     text = "\n".join(lines) + "\n"
-    if os.environ.get("CODETIER_UPDATE_GOLDEN"):
+    if os.environ.get("UPDATE_GOLDEN"):
         GOLDEN.write_text(text)
-    assert text == GOLDEN.read_text(), "action titles changed: CODETIER_UPDATE_GOLDEN=1 and review the diff"
+    assert text == GOLDEN.read_text(), "action titles changed: UPDATE_GOLDEN=1 and review the diff"
 
 
 async def test_titles_follow_the_registry(repo: Path) -> None:

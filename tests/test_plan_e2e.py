@@ -216,7 +216,7 @@ def test_failing_verify_command_leaves_the_tree_untouched(
 def test_subtasks_of_one_level_run_in_parallel(
     repo: Path, stub: StubAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("CODETIER_MAX_RETRIES", "0")
+    monkeypatch.setenv("CODETIER_ANTHROPIC__MAX_RETRIES", "0")
     make_project(repo, verify=False)
     script_plan(stub, HAPPY_PLAN)
     barrier = threading.Barrier(2, timeout=20)

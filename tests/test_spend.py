@@ -25,9 +25,9 @@ SINCE = ["--since", "2026-11-19", "--until", "2026-11-21"]
 
 
 def golden(name: str, text: str) -> None:
-    """Compare with tests/golden/NAME; CODETIER_UPDATE_GOLDEN=1 rewrites it (review the diff)."""
+    """Compare with tests/golden/NAME; UPDATE_GOLDEN=1 rewrites it (review the diff)."""
     path = GOLDEN / name
-    if os.environ.get("CODETIER_UPDATE_GOLDEN"):
+    if os.environ.get("UPDATE_GOLDEN"):
         path.write_text(text)
     assert text == path.read_text()
 
