@@ -232,3 +232,28 @@ def test_rollups_agree_with_the_rows_after_updates_and_deletes(busy: Path) -> No
     db.execute("DELETE FROM attempts WHERE outcome = 'check_failed'")
     same()
     db.close()
+
+
+def test_the_escalation_warning_says_when_the_provider_failed_not_the_router(
+    stub: StubAPI, repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An outage escalates every request: the warning says the first links failed with
+    provider errors, so nobody retunes the router for it."""
+    from stub_api import Fault
+
+    monkeypatch.setenv("CODETIER_ANTHROPIC__MAX_RETRIES", "0")
+    stub.script(Fault(529), model="claude-sonnet-5-5", times=2)
+    stub.script(Reply("answer", input_tokens=10, output_tokens=10), model="claude-sonnet-5-5")
+    stub.script(Reply("answer", input_tokens=10, output_tokens=10), model="claude-opus-5-5", times=None)
+    for _ in range(2):
+        assert run("explain", reg_for(repo), repo).link.tier == "deep"
+    run("explain", reg_for(repo), repo, reject_first=1)  # a failed check, for contrast
+    assert main(["spend", "--date", DAY.date().isoformat(), "--json"]) == 0
+    esc = json.loads(capsys.readouterr().out)["escalation"]
+    assert esc["failed_first"] == {"check_failed": 1, "provider_error": 2, "budget_refused": 0}
+    assert main(["spend", "--date", DAY.date().isoformat()]) == 0
+    text = " ".join(capsys.readouterr().out.split())  # as wrapped to the terminal's width
+    assert (
+        "above 10%: explain 100%; first links that failed: 2 provider or network errors, 1 failed check"
+        in text
+    )

@@ -214,10 +214,15 @@ def _groups(facts: Facts, by: str) -> list[dict[str, Any]]:
 
 def _escalation(facts: Facts) -> dict[str, Any]:
     counts: dict[str, list[int]] = {}
+    # Why first links failed: a provider or network outage escalates as surely as a
+    # routing mistake, and the warning should not blame the router for it.
+    failed_first = {"check_failed": 0, "provider_error": 0, "budget_refused": 0}
     for r in facts.rows:
         c = counts.setdefault(r[2], [0, 0])
         c[0] += r[8]
         c[1] += r[9]
+        if r[5] in failed_first:
+            failed_first[r[5]] += r[8]
     tasks: list[dict[str, Any]] = [
         {"task": task, "requests": req, "escalated": esc, "rate": round(esc / req, 4)}
         for task, (req, esc) in counts.items()
@@ -235,6 +240,7 @@ def _escalation(facts: Facts) -> dict[str, Any]:
         "warn": rate > ESCALATION_WARN,
         "tasks": tasks,
         "escalating_tasks": [t["task"] for t in tasks if t["escalated"] and t["rate"] > ESCALATION_WARN],
+        "failed_first": failed_first,
     }
 
 

@@ -7,6 +7,7 @@ from html import escape
 from typing import Any
 
 from codetier.output import usd
+from codetier.report.terminal import failed_first
 
 COLORS = {"tool": "#4caf50", "fast": "#29b6f6", "balanced": "#ffb300", "deep": "#ab47bc"}
 OTHER = "#90a4ae"
@@ -133,7 +134,7 @@ def render(report: dict[str, Any]) -> str:
     esc = report["escalation"]
     warn = (
         f'<p class="warn">escalation rate {esc["rate"]:.0%} is above {esc["threshold"]:.0%}: '
-        + escape(", ".join(esc["escalating_tasks"]))
+        + escape(", ".join(esc["escalating_tasks"]) + failed_first(esc["failed_first"]))
         + "</p>"
         if esc["warn"]
         else f"<p>escalation rate {esc['rate']:.0%} ({esc['escalated']} of {esc['requests']} requests)</p>"

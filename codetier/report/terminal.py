@@ -51,6 +51,7 @@ def render(
         line = f"[bold red]warning:[/] {line}, above {_pct(esc['threshold'])}: " + ", ".join(
             f"{t['task']} {_pct(t['rate'])}" for t in esc["tasks"] if t["task"] in esc["escalating_tasks"]
         )
+        line += failed_first(esc["failed_first"])
     console.print(line)
     cache = report["cache"]
     pre = cache["precompute"]
@@ -118,6 +119,21 @@ def _savings_line(report: dict[str, Any]) -> str:
         f"  (net of {usd(tot['failed_attempts_micros'])} in failed attempts"
         f" and {usd(report['cache']['precompute']['waste_micros'])} in unused drafts)"
     )
+
+
+def failed_first(counts: dict[str, int]) -> str:
+    """'; first links that failed: 9 provider or network errors, 3 failed checks', or ''."""
+    names = {
+        "provider_error": "provider or network error",
+        "check_failed": "failed check",
+        "budget_refused": "over budget",
+    }
+    parts = [
+        f"{n} {name}{'s' if n != 1 and not name.startswith('over') else ''}"
+        for key, name in names.items()
+        if (n := counts.get(key, 0))
+    ]
+    return "; first links that failed: " + ", ".join(parts) if parts else ""
 
 
 def _budget_line(budget: dict[str, Any]) -> str:
