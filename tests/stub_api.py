@@ -58,7 +58,7 @@ def request_text(body: dict[str, Any]) -> str:
 
 @dataclass
 class Recorded:
-    """One received request; ``ended`` stays 0.0 until the response is written."""
+    """One received request; ``ended`` stays 0.0 until the response is ready to be written."""
 
     path: str
     headers: dict[str, str]
@@ -276,14 +276,14 @@ class StubAPI:
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up, e.g. its timeout fired
         finally:
-            rec.ended = time.monotonic()
+            rec.ended = rec.ended or time.monotonic()
 
     def _respond(self, h: BaseHTTPRequestHandler, resp: Response, rec: Recorded, rid: str) -> None:
         if isinstance(resp, Hang):
             self._stopping.wait(resp.seconds)
             resp = Reply("late")
         if isinstance(resp, Malformed):
-            self._send(h, resp.status, resp.body, rid, content_type=resp.content_type)
+            self._send(h, resp.status, resp.body, rid, content_type=resp.content_type, rec=rec)
         elif isinstance(resp, Fault):
             fallback = "api_error" if resp.status >= 500 else "invalid_request_error"
             etype = resp.error_type or ERROR_TYPES.get(resp.status, fallback)
@@ -293,11 +293,13 @@ class StubAPI:
             if resp.should_retry is not None:
                 extra["x-should-retry"] = str(resp.should_retry).lower()
             err = {"type": etype, "message": resp.message}
-            self._send(h, resp.status, {"type": "error", "error": err, "request_id": rid}, rid, extra)
+            self._send(
+                h, resp.status, {"type": "error", "error": err, "request_id": rid}, rid, extra, rec=rec
+            )
         elif isinstance(resp, Reply):
             if resp.delay:
                 self._stopping.wait(resp.delay)
-            self._send(h, 200, _message(resp, rec, rid), rid)
+            self._send(h, 200, _message(resp, rec, rid), rid, rec=rec)
         else:
             raise TypeError(f"not a stub response: {resp!r}")
 
@@ -309,8 +311,11 @@ class StubAPI:
         rid: str,
         extra: dict[str, str] | None = None,
         content_type: str = "application/json",
+        rec: Recorded | None = None,
     ) -> None:
         data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        if rec is not None:  # before the client can read the reply: a test may look at once
+            rec.ended = time.monotonic()
         h.send_response(status)
         headers = {"content-type": content_type, "content-length": str(len(data))}
         for k, v in {**headers, "request-id": rid, **(extra or {})}.items():
