@@ -370,6 +370,24 @@ def test_block_decoding_matches_reading_line_by_line(bad: int) -> None:
         assert fast.lines == block.count(b"\n")
 
 
+@pytest.mark.parametrize("chunk", [16, 100, 1 << 16])
+def test_reading_in_chunks_shorter_than_a_line_loses_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """Blocks end at a newline however the reads fall: a line longer than a read is joined
+    whole, and a last line still being written is left for the next run."""
+    from codetier.audit import lines, parse
+
+    monkeypatch.setattr(parse, "CHUNK", chunk)
+    text = "".join(_GOOD + _BAD[:2] + _GOOD[1:3]).encode()
+    path = tmp_path / "t.jsonl"
+    path.write_bytes(text + b'{"type":"user","mess')
+    fast, slow = lines.Progress(), lines.Progress()
+    got = list(parse.read(path, fast))
+    assert got == list(lines.read_lines(text, 0, str(path), slow, [""]))
+    assert (fast.offset, fast.lines, fast.malformed) == (len(text), text.count(b"\n"), slow.malformed)
+
+
 def test_import_after_plain_runs_reads_the_rows_again(
     claude: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -16,7 +16,7 @@ import msgspec
 
 from codetier.audit.lines import NOT_PROMPTS, SYNTHETIC, Progress, Prompt, Usage, read_lines, timestamp
 
-CHUNK = 1 << 22  # bytes read and decoded at a time
+CHUNK = 1 << 16  # bytes read and decoded at a time: few enough to stay in the CPU's cache
 _new = tuple.__new__  # builds a Usage in C (see _fast)
 
 
@@ -78,13 +78,14 @@ def _blocks(path: str | Path, progress: Progress) -> Iterator[tuple[int, bytes]]
     A last line without its newline is still being written: it is left for later."""
     with open(path, "rb") as f:
         f.seek(progress.offset)
-        pending = b""
+        pending: list[bytes] = []  # the start of a line, kept until its end is read
         while data := f.read(CHUNK):
-            block = pending + data
-            end = block.rfind(b"\n") + 1
-            block, pending = block[:end], block[end:]
-            if not block:
+            end = data.rfind(b"\n") + 1
+            if not end:  # a line longer than CHUNK: joined once, when its end comes
+                pending.append(data)
                 continue
+            block = b"".join((*pending, data[:end])) if pending else data[:end]
+            pending = [data[end:]] if end < len(data) else []
             base = progress.offset
             progress.offset += len(block)  # lines are counted by _block
             progress.bytes += len(block)
