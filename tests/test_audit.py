@@ -349,6 +349,9 @@ _BAD = [
     '{"message":{"model":"m","usage":{"input_tokens":1,"output_tokens":1}},"timestamp":"yesterday"}\n',
     '{"message":"text","type":"user"}\n',
     '{"type":"user","message":{"role":"user","content":"caf\xe9"},"uuid":"p9","timestamp":"2026-11-20T09:00:00Z"}\n',
+    'x{"type":"user","message":{"role":"user","content":"a stray byte first"}}\n',  # counted once
+    '{"type":"user","uuid":"p8","timestamp":"2026-11-20T09:00:00Z",\n'  # one object over two lines
+    '"message":{"role":"user","content":"split"}}\n',
 ]
 
 
@@ -368,6 +371,21 @@ def test_block_decoding_matches_reading_line_by_line(bad: int) -> None:
         assert got == want and len(want) >= 3
         assert (fast.malformed, fast.repeats) == (slow.malformed, slow.repeats)
         assert fast.lines == block.count(b"\n")
+
+
+@pytest.mark.parametrize(
+    ("bad", "malformed", "entries"),
+    [(" " + _GOOD[7], 1, 1), (_BAD[-2], 1, 0), (_BAD[-1], 2, 0), ("\n\n", 0, 0)],
+    ids=["indented", "stray byte", "split object", "blank"],
+)
+def test_each_odd_line_is_counted_once(bad: str, malformed: int, entries: int) -> None:
+    from codetier.audit import lines, parse
+
+    block = "".join([*_GOOD[:2], bad, _GOOD[3]]).encode()
+    progress = lines.Progress()
+    got = parse._block(block, 0, "f", progress, [""], whole=True, count=True)
+    assert (progress.malformed, len(got)) == (malformed, 2 + entries)
+    assert progress.lines == block.count(b"\n")
 
 
 @pytest.mark.parametrize("chunk", [16, 100, 1 << 16])

@@ -141,8 +141,10 @@ def read_lines(
         line_start, start = start, start + len(line) + 1
         if not line:
             continue
-        if line[0] != 0x7B:  # "{": cannot be a JSON object
-            progress.malformed += 1
+        # A line that does not start with "{" is counted as malformed, and still read when
+        # it parses (JSON allows leading blanks); a line is counted once however it fails.
+        odd = line[0] != 0x7B
+        progress.malformed += odd
         usage = b'"usage"' in line
         if usage:
             rid = b""
@@ -157,10 +159,10 @@ def read_lines(
         try:
             obj = loads(line.decode("utf-8", "replace"))
         except ValueError:
-            progress.malformed += 1
+            progress.malformed += not odd
             continue
         if not isinstance(obj, dict):
-            progress.malformed += 1
+            progress.malformed += not odd
             continue
         where = f"{name}:{base + line_start}"
         message = obj.get("message")
@@ -168,7 +170,7 @@ def read_lines(
             try:
                 entry = usage_of(obj, where)
             except (ValueError, TypeError):
-                progress.malformed += 1
+                progress.malformed += not odd
                 continue
             previous = rid if usage else b""
             last[0] = previous.decode("utf-8", "replace")

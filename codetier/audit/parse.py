@@ -58,8 +58,8 @@ class _Line(msgspec.Struct, gc=False):
     message: _Message | None = None
 
 
-_INDENTED = re.compile(rb"\n[ \t\r]")
-_GAP = re.compile(rb"\n[\n \t\r]")  # a blank or an indented line
+_GAP = re.compile(rb"\n[^{]")  # a line that does not start with "{"
+_ODD = re.compile(rb"\n[^{\n]")  # the same, blank lines aside
 _LINES = msgspec.json.Decoder(_Line).decode_lines
 
 
@@ -107,8 +107,8 @@ def _fast(
         gap = _GAP.search(block)
         if gap is None:
             n = 0  # every line is one decoded object
-        elif (indented := _INDENTED.search(block, gap.start())) is not None:
-            raise _Slow(indented.start() + 1)
+        elif (odd := _ODD.search(block, gap.start())) is not None:
+            raise _Slow(odd.start() + 1)  # indented, or an object carried over from the line before
     try:
         lines = _LINES(block)
     except msgspec.DecodeError as e:  # "JSON is malformed: ... (byte N)" names where
