@@ -57,9 +57,12 @@ def test_the_client_imports_nothing_heavy() -> None:
     import subprocess
     import sys
 
-    code = "import sys, codetier.daemon.client as c; print(sorted(m for m in sys.modules if m.startswith('codetier')))"
+    code = (
+        "import sys, codetier.daemon.client as c; print(sorted(m for m in sys.modules if m.startswith('codetier')));"
+        " print(c.running(), 'socket' in sys.modules)"  # no daemon: no socket module either
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "['codetier', 'codetier.daemon', 'codetier.daemon.client']"
+    assert out.splitlines() == ["['codetier', 'codetier.daemon', 'codetier.daemon.client']", "False False"]
 
 
 def test_linux_without_xdg_runtime_dir_uses_a_private_tmp_dir_without_a_warning(

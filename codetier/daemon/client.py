@@ -1,8 +1,9 @@
 """Talking to the daemon from any process, cheaply.
 
 The prepare-commit-msg hook imports this on every commit, so it imports only
-os, socket and json at module level (subprocess and hashlib when a staged
-diff is hashed); nothing from the rest of codetier. Every failure to reach
+os and json at module level (socket once there is a socket to connect to,
+subprocess and hashlib when a staged diff is hashed); nothing from the rest
+of codetier. Every failure to reach
 the daemon is `Unavailable`: callers then run in-process.
 """
 
@@ -10,13 +11,13 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sys
 import time
 from collections.abc import Mapping
 
 TYPE_CHECKING = False  # typing costs ~3 ms to import: only the type checker needs it here
 if TYPE_CHECKING:
+    import socket
     from typing import Any
 
 SOCKET_NAME = "daemon.sock"
@@ -94,6 +95,10 @@ def call(method: str, params: dict[str, Any] | None = None, timeout: float = 5.0
     path = socket_path()
     if not _private(os.path.dirname(path)):
         raise Unavailable(f"no daemon (no private runtime dir at {os.path.dirname(path)})")
+    if not os.path.exists(path):  # no daemon: socket (~3 ms to import) is not needed
+        raise Unavailable(f"no daemon (no socket at {path})")
+    import socket
+
     request = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params or {}}
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
