@@ -69,7 +69,7 @@ class FileResult(NamedTuple):
     pvalues: array[int]  # per prompt: index into pkeys
     pkeys: list[PromptKey]
     repeats: int  # usage lines that repeated the line before (same message and request)
-    rollup: Rollup  # the sums of `usage` and `prompts`
+    rollup: Rollup  # the sums of this file's and earlier ones' entries when handed over (see Reader.take)
     head: str  # the hash of the file's first bytes (see file_head), worked out here, off the main process
     rows: list[tuple[Any, ...]]  # whole usage rows (see ROW), when the Reader was asked for them
 
@@ -91,6 +91,13 @@ class Reader:
         self.routed: dict[str | None, str | None] = {}
         self.routes: dict[str, tuple[str, str]] = {}  # prompt text -> (task, tier): prompts repeat
         self.rates: dict[tuple[str, str, str | None], tuple[Rates | None, Rates | None]] = {}
+        self.total = Rollup()  # the sums of every file read since the last `take`
+
+    def take(self) -> Rollup:
+        """The sums of the files read since the last call: one merge in the parent for many
+        files, not one per file."""
+        total, self.total = self.total, Rollup()
+        return total
 
     def _routed(self, tier: str | None) -> str | None:
         model = self.routed[tier] = routed_model(self.reg, tier)
@@ -106,7 +113,7 @@ class Reader:
         pkeys: dict[PromptKey, int] = {}
         rows: list[tuple[Any, ...]] = []
         same = self.same
-        rollup = Rollup()
+        rollup = self.total
         progress = lines.Progress(job.offset)
         last, repeats = None, 0
         for entry in parse.read(job.path, progress):
@@ -155,10 +162,11 @@ class Reader:
             i = rkeys.get(rk)
             if i is None:
                 i = rkeys[rk] = len(rkeys)
-                rollup.usage[rk] = [0] * VALUES
             keys.append(key_hash(key))
             values.extend((i, n_in, n_out, w5 + w1, cr, cost, routed_cost))
-            sums = rollup.usage[rk]  # Rollup.add, inline: this runs for every entry
+            sums = rollup.usage.get(rk)  # Rollup.add, inline: this runs for every entry
+            if sums is None:  # the sums run across files (see take)
+                sums = rollup.usage[rk] = [0] * VALUES
             sums[0] += 1
             sums[1] += n_in
             sums[2] += n_out
@@ -186,7 +194,7 @@ class Reader:
             pvalues,
             list(pkeys),
             repeats + progress.repeats,
-            rollup,
+            Rollup(),
             job.head or file_head(job.path, progress.offset),
             rows,
         )

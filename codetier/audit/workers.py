@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from codetier.audit.reader import FileJob, FileResult, Reader
-from codetier.audit.rollup import Rollup
 from codetier.registry import Registry
 
 # Past this many new bytes, files are parsed by a pool of processes (one per core).
@@ -40,14 +39,13 @@ def _no_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _work(batch: list[FileJob]) -> tuple[list[FileResult], tuple[str, ...]]:
-    """A few files read in a worker; their sums travel (and are merged) once, with the first
-    (a forked child then holds them back until its last batch: see _forked)."""
+def _work(batch: list[FileJob], hand_over: bool = True) -> tuple[list[FileResult], tuple[str, ...]]:
+    """A few files read in a worker; with `hand_over`, the sums of every file it read since
+    the last hand-over travel with the last of them (see Reader.take)."""
     assert _reader is not None
     results = [_reader(job) for job in batch]
-    for i, r in enumerate(results[1:], 1):
-        results[0].rollup.merge(r.rollup)
-        results[i] = r._replace(rollup=Rollup())
+    if hand_over and results:
+        results[-1] = results[-1]._replace(rollup=_reader.take())
     return results, tuple(_reader.prices.unpriced)
 
 
@@ -64,8 +62,14 @@ def _results(
     cores = os.cpu_count() or 1
     if todo < PARALLEL_BYTES or cores < 2 or len(jobs) < 2:
         reader = Reader(reg, rows)
+        held = None  # each result is held back one file, so that the last can carry the sums
         for job in jobs:
-            yield reader(job)
+            result = reader(job)
+            if held is not None:
+                yield held
+            held = result
+        if held is not None:
+            yield held._replace(rollup=reader.take())
         unpriced.update(reader.prices.unpriced)
         return
     import threading
@@ -103,17 +107,13 @@ def _forked(
                     for _, f in children:
                         f.close()
                     _init_worker(reg, rows)
-                    mine, total = batches[k::n], Rollup()
+                    mine = batches[k::n]
                     with os.fdopen(write_fd, "wb") as out:
                         for j, batch in enumerate(mine):
                             try:
-                                results, missing = _work(batch)
                                 # The sums travel once, with this child's last batch: the
                                 # parent then merges n rollups, not one per batch.
-                                total.merge(results[0].rollup)
-                                results[0] = results[0]._replace(
-                                    rollup=total if j == len(mine) - 1 else Rollup()
-                                )
+                                results, missing = _work(batch, hand_over=j == len(mine) - 1)
                                 message: tuple[Any, ...] = (results, missing, None)
                             except Exception as e:  # raised again in the parent
                                 message = (None, None, e)
