@@ -20,6 +20,8 @@ except ImportError:  # pragma: no cover - an interpreter without it
     from hashlib import sha1
 
 HEAD = 512  # bytes of a file's start hashed to notice a rewrite
+UTC = dt.UTC
+EPOCH_HOURS = dt.date(1970, 1, 1).toordinal() * 24
 ROUTES_KEPT = 20_000  # prompt texts whose route is remembered
 
 
@@ -118,7 +120,10 @@ class Reader:
         last, repeats = None, 0
         for entry in parse.read(job.path, progress):
             ts = entry[1]  # Usage and Prompt both start (key, ts)
-            hour = int(ts.timestamp()) // 3600
+            if ts.tzinfo is UTC:  # as Claude Code writes them ("...Z"): the fields are UTC already
+                hour = ts.toordinal() * 24 + ts.hour - EPOCH_HOURS  # ~0.2 µs, not ~0.4 by timestamp()
+            else:
+                hour = int(ts.timestamp()) // 3600
             day = self.days.get(hour)
             if day is None:  # the local date, worked out once per hour of timestamps
                 day = self.days[hour] = _hour_day(hour)
