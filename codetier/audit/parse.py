@@ -20,7 +20,7 @@ import_hiding("msgspec", "typing_extensions")  # ~10 ms less at start (see hidin
 import msgspec  # noqa: E402
 
 CHUNK = 1 << 16  # bytes read and decoded at a time: few enough to stay in the CPU's cache
-_new = tuple.__new__  # builds a Usage in C (see _fast)
+_new = tuple.__new__  # builds a Usage or a Prompt in C (see _fast)
 
 
 # The fast path (see _fast): a whole block of lines decoded in C into these, keeping only
@@ -196,12 +196,15 @@ def _fast(
             if not isinstance(uuid, str):
                 raise _Slow
             out.append(
-                Prompt(
-                    uuid,
-                    ts,
-                    session if isinstance(session, str) else None,
-                    project if isinstance(project, str) else None,
-                    content,
+                _new(  # Prompt(...) in C, as Usage above
+                    Prompt,
+                    (
+                        uuid,
+                        ts,
+                        session if type(session) is str else None,
+                        project if type(project) is str else None,
+                        content,
+                    ),
                 )
             )
     previous[0] = last
