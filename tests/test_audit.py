@@ -352,6 +352,8 @@ _BAD = [
     'x{"type":"user","message":{"role":"user","content":"a stray byte first"}}\n',  # counted once
     '{"type":"user","uuid":"p8","timestamp":"2026-11-20T09:00:00Z",\n'  # one object over two lines
     '"message":{"role":"user","content":"split"}}\n',
+    '{"type":"user","uuid":"p7","timestamp":"2026-11-20T09:00:00Z","message":\n'  # the same, and
+    '{"role":"user","content":"split before a brace"}}\n',  # the second line starts with "{"
 ]
 
 
@@ -375,8 +377,24 @@ def test_block_decoding_matches_reading_line_by_line(bad: int) -> None:
 
 @pytest.mark.parametrize(
     ("bad", "malformed", "entries"),
-    [(" " + _GOOD[7], 1, 1), (_BAD[-2], 1, 0), (_BAD[-1], 2, 0), ("\n\n", 0, 0)],
-    ids=["indented", "stray byte", "split object", "blank"],
+    [
+        (" " + _GOOD[7], 1, 1),
+        (_BAD[-3], 1, 0),
+        (_BAD[-2], 2, 0),
+        (_BAD[-1], 2, 0),
+        ("\n\n", 0, 0),
+        ('{"type":"user","x":' + "[" * 100_000 + "\n", 1, 0),
+        ('{"type":"user","x":' + "[" * 100_000 + "]" * 100_000 + "}\n", 1, 0),
+    ],
+    ids=[
+        "indented",
+        "stray byte",
+        "split object",
+        "split before a brace",
+        "blank",
+        "nested too deep",
+        "nested too deep, closed",
+    ],
 )
 def test_each_odd_line_is_counted_once(bad: str, malformed: int, entries: int) -> None:
     from codetier.audit import lines, parse
@@ -386,6 +404,29 @@ def test_each_odd_line_is_counted_once(bad: str, malformed: int, entries: int) -
     got = parse._block(block, 0, "f", progress, [""], whole=True, count=True)
     assert (progress.malformed, len(got)) == (malformed, 2 + entries)
     assert progress.lines == block.count(b"\n")
+
+
+def test_a_block_of_odd_lines_is_read_line_by_line_without_recursing(tmp_path: Path) -> None:
+    from codetier.audit import lines, parse
+
+    # Indented, every one: thousands of lines at fault in each 64 KB block.
+    text = "".join(" " + (_dump(prompt_line(f"prompt {i}", "2026-11-20T09:00:00Z", f"u{i}")) if i % 100 == 0
+                          else '{"type":"user"}\n') for i in range(20_000)).encode()  # fmt: skip
+    path = tmp_path / "t.jsonl"
+    path.write_bytes(text)
+    fast, slow = lines.Progress(), lines.Progress()
+    got = list(parse.read(path, fast))
+    assert got == list(lines.read_lines(text, 0, str(path), slow, [""])) and len(got) == 200
+    assert (fast.malformed, fast.lines) == (20_000, 20_000)
+
+
+def test_crlf_lines_take_the_fast_path() -> None:
+    from codetier.audit import lines, parse
+
+    block = "".join(line.replace("\n", "\r\n") for line in [*_GOOD[:4], _GOOD[5]]).encode()
+    got, n = parse._fast(block, lines.Progress(), [""], whole=True)
+    assert n == 5  # decoded whole: no line went the slow way
+    assert got == list(lines.read_lines(block, 0, "f", lines.Progress(), [""]))
 
 
 @pytest.mark.parametrize("chunk", [16, 100, 1 << 16])

@@ -158,7 +158,7 @@ def read_lines(
             continue
         try:
             obj = loads(line.decode("utf-8", "replace"))
-        except ValueError:
+        except (ValueError, RecursionError):  # nested past the interpreter's limit: malformed too
             progress.malformed += not odd
             continue
         if not isinstance(obj, dict):

@@ -20,6 +20,7 @@ import_hiding("msgspec", "typing_extensions")  # ~10 ms less at start (see hidin
 import msgspec  # noqa: E402
 
 CHUNK = 1 << 16  # bytes read and decoded at a time: few enough to stay in the CPU's cache
+FAULTS = 8  # lines at fault in a block before the rest of it is read line by line
 _new = tuple.__new__  # builds a Usage or a Prompt in C (see _fast)
 
 
@@ -61,8 +62,12 @@ class _Line(msgspec.Struct, gc=False):
     message: _Message | None = None
 
 
-_GAP = re.compile(rb"\n[^{]")  # a line that does not start with "{"
-_ODD = re.compile(rb"\n[^{\n]")  # the same, blank lines aside
+# A line break other than "}\n{" (or "}\r\n{"): a blank line, a line that does not start
+# with "{", or one that does not end with "}" (an object carried over to the next line).
+# Found in the one pass the regex engine makes looking for "\n"; ODD is the same, blank
+# lines aside.
+_GAP = re.compile(rb"\n(?:[^{]|(?<=[^}\r]\n)|(?<=[^}]\r\n))")
+_ODD = re.compile(rb"\n(?:[^{\n]|(?<=[^}\r\n]\n)|(?<=[^}]\r\n))")
 _LINES = msgspec.json.Decoder(_Line).decode_lines
 
 
@@ -102,16 +107,16 @@ def _fast(
     line is not a well-formed object of the expected shape, or an entry has no id of its
     own (its key is then the line's offset): the caller reads that block line by line,
     which counts malformed lines. Same entries, same checks as `read_lines`. Also returns the
-    number of lines when `whole` (checked for blank and indented lines) and known, else -1."""
+    number of lines when `whole` (checked for odd lines: see _GAP) and known, else -1."""
     if block[:1] != b"{":
         raise _Slow(0)  # read_lines counts a line that does not start with "{" as malformed
     n = -1
     if whole:
         gap = _GAP.search(block)
         if gap is None:
-            n = 0  # every line is one decoded object
+            n = 0  # every line is one decoded object (unless one holds two: see docs/spend.md)
         elif (odd := _ODD.search(block, gap.start())) is not None:
-            raise _Slow(odd.start() + 1)  # indented, or an object carried over from the line before
+            raise _Slow(odd.start() + 1)
     try:
         lines = _LINES(block)
     except msgspec.DecodeError as e:  # "JSON is malformed: ... (byte N)" names where
@@ -121,6 +126,8 @@ def _fast(
         raise _Slow(int(at.group(1)) if at else None) from None
     except UnicodeDecodeError as e:
         raise _Slow(e.start) from None
+    except RecursionError:  # a line nested too deep: read_lines counts it as malformed
+        raise _Slow from None
     out: list[Usage | Prompt] = []
     last = previous[0]
     for obj in lines:
@@ -229,8 +236,9 @@ def _block(
     count: bool = False,
 ) -> list[Usage | Prompt]:
     """A block's entries by `_fast`. When it refuses: the lines before the one at fault by
-    `_fast`, that line by `read_lines`, the rest likewise; when the fault has no position, each
-    half by itself, down to single lines (a malformed line costs about one more decode)."""
+    `_fast`, that line by `read_lines`, the rest likewise, in a loop; when the fault has no
+    position, each half by itself, down to single lines (a malformed line costs about one
+    more decode). Past FAULTS faults in a block, the rest is read line by line at once."""
     seen = (progress.repeats, progress.malformed)
     try:
         out, n = _fast(block, progress, previous, whole)  # parts of a block were checked whole
@@ -242,16 +250,32 @@ def _block(
         at = e.at
     if count:
         progress.lines += block.count(b"\n")
-    if at is not None and 0 <= at < len(block):
+    out = []
+    for _ in range(FAULTS):
+        if at is None or not 0 <= at < len(block):
+            return out + _halves(block, base, name, progress, previous)
         # The line holding that byte and the one before it: a line cut short is noticed
         # only on the next line's first byte.
         start = block.rfind(b"\n", 0, max(block.rfind(b"\n", 0, at), 0)) + 1
         end = block.find(b"\n", at) + 1 or len(block)
-        out = _block(block[:start], base, name, progress, previous) if start else []
+        if start:
+            out += _block(block[:start], base, name, progress, previous)
         out += read_lines(block[start:end], base + start, name, progress, previous)
-        if end < len(block):  # checked again for indented lines if this block was
-            out += _block(block[end:], base + end, name, progress, previous, whole)
-        return out
+        if end >= len(block):
+            return out
+        block, base = block[end:], base + end  # checked again for odd lines if this block was
+        seen = (progress.repeats, progress.malformed)
+        try:
+            return out + _fast(block, progress, previous, whole)[0]
+        except _Slow as e:
+            progress.repeats, progress.malformed = seen
+            at = e.at
+    return out + list(read_lines(block, base, name, progress, previous))
+
+
+def _halves(
+    block: bytes, base: int, name: str, progress: Progress, previous: list[str]
+) -> list[Usage | Prompt]:
     cut = block.rfind(b"\n", 0, len(block) // 2) + 1 or block.find(b"\n") + 1
     if cut >= len(block):
         return list(read_lines(block, base, name, progress, previous))
