@@ -58,7 +58,9 @@ def test_the_client_imports_nothing_heavy() -> None:
     import sys
 
     code = (
-        "import sys, codetier.daemon.client as c; print(sorted(m for m in sys.modules if m.startswith('codetier')));"
+        "import os, sys, codetier.daemon.client as c;"
+        " print(sorted(m for m in sys.modules if m.startswith('codetier')));"
+        " os.makedirs(c.runtime_dir(), mode=0o700, exist_ok=True);"  # a runtime dir, no socket in it
         " print(c.running(), 'socket' in sys.modules)"  # no daemon: no socket module either
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -44,8 +44,10 @@ def test_nothing_is_hidden_once_it_is_loaded() -> None:
 
 
 def test_a_module_that_needs_the_hidden_one_is_imported_the_usual_way(tmp_path: Path) -> None:
+    """Modules that caught the failed import meanwhile are not left without it."""
     (tmp_path / "needy").mkdir()
-    (tmp_path / "needy" / "__init__.py").write_text("from needy import part\n")
+    (tmp_path / "needy" / "__init__.py").write_text("import helper\nfrom needy import part\n")
+    (tmp_path / "helper.py").write_text("try:\n    import wanted\nexcept ImportError:\n    wanted = None\n")
     (tmp_path / "needy" / "part.py").write_text("import wanted\nVALUE = wanted.VALUE\n")
     (tmp_path / "wanted.py").write_text("VALUE = 42\n")
     out = run(
@@ -53,9 +55,23 @@ def test_a_module_that_needs_the_hidden_one_is_imported_the_usual_way(tmp_path: 
         import sys
         from codetier.audit.hiding import import_hiding
         import_hiding("needy", "wanted")
-        import needy
-        print(needy.part.VALUE, sys.modules["wanted"] is not None)
+        needy = sys.modules["needy"]
+        print(needy.part.VALUE, sys.modules["helper"].wanted is sys.modules["wanted"] is not None)
         """,
         tmp_path,
     )
     assert out == "42 True"
+
+
+def test_nothing_is_hidden_while_other_threads_run() -> None:
+    out = run(
+        """
+        import threading
+        stop = threading.Event()
+        threading.Thread(target=stop.wait).start()
+        from codetier.audit import parse
+        print(parse.msgspec._utils._get_type_hints.__module__)
+        stop.set()
+        """
+    )
+    assert out == "typing_extensions"
