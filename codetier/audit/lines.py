@@ -139,7 +139,7 @@ def read_lines(
     start = 0
     for line in block.split(b"\n"):
         line_start, start = start, start + len(line) + 1
-        if not line:
+        if not line or line.isspace():  # blank, "\r" of a CRLF file included
             continue
         # A line that does not start with "{" is counted as malformed, and still read when
         # it parses (JSON allows leading blanks); a line is counted once however it fails.
