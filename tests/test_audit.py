@@ -237,6 +237,21 @@ def test_a_later_replay_of_an_old_message_adds_nothing(
 
 
 @pytest.mark.parametrize(
+    ("text", "word"),
+    [("latest tests", "test"), ("testing, test.", "test"), ("a test", "test"), ("test_x test", "test"),
+     ("x_test", "test"), ("test2", "test"), ("étest", "test"), ("test é", "test"), ("", "test"),
+     ("cross-module", "cross-module"), ("across-modules", "cross-module"), ("a  b", ""), ("ab", ""),
+     ("the production db", "production"), ("preproduction", "production")],
+)  # fmt: skip
+def test_has_word_agrees_with_the_regex(text: str, word: str) -> None:
+    import re
+
+    from codetier.audit.classify import has_word
+
+    assert has_word(text, word) == bool(re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text))
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "reformat this file with ruff",
@@ -253,6 +268,10 @@ def test_a_later_replay_of_an_old_message_adds_nothing(
         "explain the production migration",
         "delete the debug logging",
         "format the production config",
+        "the latest_test build: run pytest-xdist, then tests",
+        "no testing here, just a contest",
+        "Cross-module refactor of the unit_tests",
+        "résumé: explain the déploiement",
     ],
 )
 def test_fast_classifier_agrees_with_the_router(text: str) -> None:

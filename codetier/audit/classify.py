@@ -1,13 +1,17 @@
-"""The router's rules over many prompts, fast.
+r"""The router's rules over many prompts, fast.
 
 `router.pick_task` searches every trigger of every task with a fresh regex;
 over 50,000 transcript prompts that is most of an audit. This gives the same
 answer (a test holds it to `pick_task` on a table of prompts): one compiled
 search per task says whether any of its triggers occurs, and only tasks that
-hit are counted trigger by trigger. For ASCII text a substring test on the
-lower-cased prompt rules a trigger out before any regex runs (re.I and
-str.lower agree on ASCII; other text takes the regex path). The tier follows `router.route`: the
-task's first tier, lifted by a risk word (the same test holds it to `route`).
+hit are counted trigger by trigger. For ASCII text no regex runs: a trigger
+is found in the lower-cased prompt by `str.find`, with no word character
+either side (re.I and str.lower agree on ASCII, and re's \w is what
+`str.isalnum` or "_" says); other text takes the regex path. A transcript's
+prompts are mostly different texts, so this runs once per prompt: a third
+faster than a regex per trigger found (splitting the prompt into a set of
+words instead was no faster). The tier follows `router.route`: the task's
+first tier, lifted by a risk word (the same test holds it to `route`).
 """
 
 from __future__ import annotations
@@ -33,6 +37,22 @@ def _pattern(triggers: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.I)
 
 
+def has_word(text: str, word: str) -> bool:
+    r"""Whether `word` occurs in `text` with no word character either side: what
+    `re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text)` says, without the regex."""
+    n, end, i = len(word), len(text), text.find(word)
+    while i >= 0:
+        j = i + n
+        if (i == 0 or not _word_char(text[i - 1])) and (j == end or not _word_char(text[j])):
+            return True
+        i = text.find(word, i + 1)
+    return False
+
+
+def _word_char(c: str) -> bool:
+    return c.isalnum() or c == "_"
+
+
 def _ascii(trigger: str) -> str:
     """What the lower-cased text must contain for the trigger to match; "" (always
     contained) for a non-ASCII trigger, which re.I may fold differently."""
@@ -48,15 +68,15 @@ class Classifier:
             if task.triggers
         ]
         self.triggers = [(name, t, low) for name, _, each in self.tasks for t, low in each]
-        self.risky = [(w, re.compile(rf"(?<!\w){re.escape(w)}(?!\w)")) for w in reg.risk_words]
+        self.risky = reg.risk_words
 
     def task(self, text: str) -> str:
         """What `router.pick_task` would answer."""
         hits: dict[str, list[str]] = {}
         if text.isascii():
             lower = text.lower()
-            for name, t, _ in [e for e in self.triggers if e[2] in lower]:
-                if _pattern((t,)).search(text):
+            for name, t, low in self.triggers:
+                if low in lower and (has_word(lower, low) if low else _pattern((t,)).search(text)):
                     hits.setdefault(name, []).append(t)
         else:
             for name, triggers, each in self.tasks:
@@ -78,6 +98,6 @@ class Classifier:
         tier = self.reg.task(task).chain[0]
         if tier in MODEL_TIERS and tier != "deep":
             lower = text.lower()
-            if any(w in lower and p.search(lower) for w, p in self.risky):
+            if any(has_word(lower, w) for w in self.risky):
                 tier = MODEL_TIERS[MODEL_TIERS.index(tier) + 1]
         return task, tier
