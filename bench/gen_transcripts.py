@@ -3,8 +3,11 @@
     python bench/gen_transcripts.py DIR --mb 500          # DIR/projects/<project>/<session>.jsonl
     python bench/gen_transcripts.py DIR --append-pct 1    # grow existing sessions by ~1%
 
-Each session has typed prompts, assistant turns whose usage repeats on every
-content-block line (as Claude Code writes it), tool calls with bulky results,
+Each session has typed prompts (each one different, as people type them: most
+short, some long, now and then a pasted log; about one turn in three starts
+with one, the rest carry on from tool results), assistant turns whose usage
+repeats on every content-block line (as Claude Code writes it), tool calls
+with bulky results,
 subagent files under <session>/subagents/ that replay a parent message as a
 sidechain, 5m and 1h cache writes, a few malformed lines and <synthetic>
 messages. Models are ones whose prices ccusage 20.0.24 knows offline, plus a
@@ -40,6 +43,22 @@ PROMPTS = [
     "rename Foo to Bar",
 ]
 FILLER = "lorem ipsum dolor sit amet consectetur " * 40
+WORDS = (  # noqa: SIM905 - a list of words reads best as one text
+    "the a an to of in for on with and or but not this that it its file files module function class "
+    "method test tests error bug fix change code data user api config build run deploy docs readme "
+    "should would could please now then also again why how what when where which slow fast timeout "
+    "null undefined import export type types cache ledger daemon hook server client request response "
+    "review refactor rename format lint commit release explain design debug production migration"
+).split()
+
+
+def prompt_text(rnd: random.Random) -> str:
+    """A prompt as people type them, never the same twice: mostly a sentence or two,
+    sometimes a paragraph, now and then a pasted log."""
+    size = rnd.random()
+    n = rnd.randint(3, 30) if size < 0.75 else rnd.randint(30, 150) if size < 0.95 else rnd.randint(150, 1500)
+    words = " ".join(rnd.choice(WORDS) for _ in range(n))
+    return f"{rnd.choice(PROMPTS)} {words} ({rnd.getrandbits(32):08x})"
 
 
 def _dump(obj: object) -> str:
@@ -51,21 +70,22 @@ def session_lines(
 ) -> list[str]:
     out, ts = [], start
     cwd = "/home/dev/src/app"
-    for _ in range(turns):
+    for turn in range(turns):
         ts += dt.timedelta(seconds=rnd.randint(5, 300))
-        out.append(
-            _dump(
-                {
-                    "type": "user",
-                    "uuid": str(uuid.UUID(int=rnd.getrandbits(128))),
-                    "sessionId": sid,
-                    "timestamp": ts.isoformat().replace("+00:00", "Z"),
-                    "cwd": cwd,
-                    "isSidechain": side,
-                    "message": {"role": "user", "content": rnd.choice(PROMPTS)},
-                }
+        if turn == 0 or rnd.random() < 0.3:  # else the agent carries on from the last tool result
+            out.append(
+                _dump(
+                    {
+                        "type": "user",
+                        "uuid": str(uuid.UUID(int=rnd.getrandbits(128))),
+                        "sessionId": sid,
+                        "timestamp": ts.isoformat().replace("+00:00", "Z"),
+                        "cwd": cwd,
+                        "isSidechain": side,
+                        "message": {"role": "user", "content": prompt_text(rnd)},
+                    }
+                )
             )
-        )
         for _ in range(rnd.randint(1, 4)):
             ts += dt.timedelta(seconds=rnd.randint(1, 60))
             model = rnd.choices([m for m, _ in MODELS], weights=[w for _, w in MODELS])[0]
