@@ -284,6 +284,25 @@ def test_fast_classifier_agrees_with_the_router(text: str) -> None:
     assert Classifier(reg).route(text) == (task, router.route(text, reg).tier)
 
 
+def test_fast_classifier_agrees_with_the_router_on_mixed_text() -> None:
+    """Triggers run together, split by punctuation, underscores, digits and non-ASCII letters."""
+    import random
+
+    from codetier import config, registry, router
+    from codetier.audit.classify import Classifier
+
+    reg = registry.build(config.load())
+    fast = Classifier(reg)
+    pieces = [t for task in reg.tasks.values() for t in task.triggers] + list(reg.risk_words)
+    pieces += ["_", "-", " ", "  ", "\n", ".", "é", "x", "1", "Test", "REVIEW", "ǅ", "_test", "tests2"]
+    rnd = random.Random(5)
+    for _ in range(200):
+        text = "".join(
+            rnd.choice(pieces) + rnd.choice(["", " ", "_", "-", "é", "a"]) for _ in range(rnd.randint(1, 9))
+        )
+        assert fast.route(text) == (router.pick_task(text, reg)[0], router.route(text, reg).tier), text
+
+
 def test_a_pool_of_processes_gives_the_same_report(
     claude: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
