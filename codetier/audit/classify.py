@@ -83,19 +83,20 @@ class Classifier:
             for task in reg.tasks.values()
             if task.triggers
         ]
-        # ASCII triggers: one word -> its (task, trigger)s; longer ones with their words.
+        # ASCII triggers: one word -> its (task, trigger)s.
         self.one_word: dict[str, list[tuple[str, str]]] = {}
-        self.phrases: list[tuple[str, str, str, frozenset[str]]] = []
-        self.other: list[tuple[str, str]] = []  # non-ASCII triggers: by regex
+        # Longer ones by their first word: only those whose first word is in the prompt are tried.
+        self.phrases: dict[str, list[tuple[str, str, str, frozenset[str]]]] = {}
+        self.other: list[tuple[str, str]] = []
         for name, _, each in self.tasks:
             for t, low in each:
                 words = _words(low)
-                if not low:
+                if not low or not words:  # non-ASCII, or no word in it: by regex
                     self.other.append((name, t))
                 elif words == [low]:
                     self.one_word.setdefault(low, []).append((name, t))
                 else:
-                    self.phrases.append((name, t, low, frozenset(words)))
+                    self.phrases.setdefault(words[0], []).append((name, t, low, frozenset(words)))
         self.risky = reg.risk_words
 
     def task(self, text: str) -> str:
@@ -107,9 +108,10 @@ class Classifier:
             for word in words.intersection(self.one_word):
                 for name, t in self.one_word[word]:
                     hits.setdefault(name, []).append(t)
-            for name, t, low, parts in self.phrases:
-                if parts <= words and has_word(lower, low):
-                    hits.setdefault(name, []).append(t)
+            for first in words.intersection(self.phrases):
+                for name, t, low, parts in self.phrases[first]:
+                    if parts <= words and has_word(lower, low):
+                        hits.setdefault(name, []).append(t)
             for name, t in self.other:
                 if _pattern((t,)).search(text):
                     hits.setdefault(name, []).append(t)

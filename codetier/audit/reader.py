@@ -22,7 +22,8 @@ except ImportError:  # pragma: no cover - an interpreter without it
 HEAD = 512  # bytes of a file's start hashed to notice a rewrite
 UTC = dt.UTC
 EPOCH_HOURS = dt.date(1970, 1, 1).toordinal() * 24
-ROUTES_KEPT = 20_000  # prompt texts whose route is remembered
+ROUTES_KEPT = 20_000  # prompt texts whose route is remembered: "yes", "go on" and the like repeat
+ROUTE_KEPT_CHARS = 200  # longer texts seldom do
 
 
 def file_head(path: str, upto: int) -> str:
@@ -130,11 +131,14 @@ class Reader:
             if not day:  # local midnight falls in this hour (a zone offset by a part of an hour)
                 day = _local_day(ts)
             if isinstance(entry, lines.Prompt):
-                route = self.routes.get(entry.text)
+                text = entry.text
+                route = self.routes.get(text) if len(text) <= ROUTE_KEPT_CHARS else None
                 if route is None:
-                    if len(self.routes) > ROUTES_KEPT:
-                        self.routes.clear()
-                    route = self.routes[entry.text] = self.classifier.route(entry.text)
+                    route = self.classifier.route(text)
+                    if len(text) <= ROUTE_KEPT_CHARS:
+                        if len(self.routes) > ROUTES_KEPT:
+                            self.routes.clear()
+                        self.routes[text] = route
                 task, tier = route
                 pk = (day, task, tier)
                 i = pkeys.get(pk)
