@@ -97,13 +97,18 @@ class Classifier:
                     self.one_word.setdefault(low, []).append((name, t))
                 else:
                     self.phrases.setdefault(words[0], []).append((name, t, low, frozenset(words)))
-        self.risky = reg.risk_words
+        # Risk words, and whether each is one plain word (then the prompt's words tell).
+        self.risky = [(w, _words(w) == [w]) for w in reg.risk_words]
 
     def task(self, text: str) -> str:
         """What `router.pick_task` would answer."""
+        return self._task(text)[0]
+
+    def _task(self, text: str) -> tuple[str, str, set[str] | None]:
+        """The task, the lower-cased text, and its words when it is ASCII."""
         hits: dict[str, list[str]] = {}
+        lower, words = text.lower(), None
         if text.isascii():
-            lower = text.lower()
             words = set(_words(lower))
             for word in words.intersection(self.one_word):
                 for name, t in self.one_word[word]:
@@ -121,20 +126,20 @@ class Classifier:
                     hits[name] = [t for t, _ in each if _pattern((t,)).search(text)]
         found = [(len(h), max(len(t) for t in h), name) for name, h in hits.items() if h]
         if not found:
-            return AMBIGUOUS_TASK
+            return AMBIGUOUS_TASK, lower, words
         found.sort(key=lambda f: (f[0], f[1]), reverse=True)
         if len(found) > 1 and found[1][:2] == found[0][:2]:
-            return AMBIGUOUS_TASK
-        return found[0][2]
+            return AMBIGUOUS_TASK, lower, words
+        return found[0][2], lower, words
 
     def route(self, text: str) -> tuple[str, str]:
         """(task, tier) for a prompt, as `router.route` decides it offline with no
         files named: the task's first tier, lifted one model tier by a risk word."""
-        text = text[:MAX_CHARS]
-        task = self.task(text)
+        task, lower, words = self._task(text[:MAX_CHARS])
         tier = self.reg.task(task).chain[0]
         if tier in MODEL_TIERS and tier != "deep":
-            lower = text.lower()
-            if any(has_word(lower, w) for w in self.risky):
-                tier = MODEL_TIERS[MODEL_TIERS.index(tier) + 1]
+            for w, plain in self.risky:
+                if w in words if plain and words is not None else has_word(lower, w):
+                    tier = MODEL_TIERS[MODEL_TIERS.index(tier) + 1]
+                    break
         return task, tier
