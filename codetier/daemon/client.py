@@ -3,8 +3,8 @@
 The prepare-commit-msg hook imports this on every commit, so it imports only
 os and json at module level (socket once there is a socket to connect to,
 subprocess and hashlib when a staged diff is hashed); nothing from the rest
-of codetier. Every failure to reach
-the daemon is `Unavailable`: callers then run in-process.
+of codetier. Every failure to reach the daemon is `Unavailable`: callers then
+run in-process.
 """
 
 from __future__ import annotations
