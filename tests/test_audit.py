@@ -272,6 +272,7 @@ def test_has_word_agrees_with_the_regex(text: str, word: str) -> None:
         "no testing here, just a contest",
         "Cross-module refactor of the unit_tests",
         "résumé: explain the déploiement",
+        "explain\u2014this",
     ],
 )
 def test_fast_classifier_agrees_with_the_router(text: str) -> None:
@@ -284,23 +285,50 @@ def test_fast_classifier_agrees_with_the_router(text: str) -> None:
     assert Classifier(reg).route(text) == (task, router.route(text, reg).tier)
 
 
-def test_fast_classifier_agrees_with_the_router_on_mixed_text() -> None:
-    """Triggers run together, split by punctuation, underscores, digits and non-ASCII letters."""
+@pytest.mark.parametrize("extra", [False, True], ids=["default rules", "odd triggers and risk words"])
+def test_fast_classifier_agrees_with_the_router_on_mixed_text(extra: bool) -> None:
+    """Triggers run together, split by punctuation (non-ASCII too), underscores, digits and
+    letters that fold or lower-case oddly; with triggers the regex path must take (non-ASCII,
+    no word in them, spaces at an end) and risk words that are not one plain word."""
     import random
 
     from codetier import config, registry, router
     from codetier.audit.classify import Classifier
 
     reg = registry.build(config.load())
+    if extra:
+        odd = ("\u017ftack", "naïve", "++", " test", "C++", "fix  bug")
+        tasks = dict(reg.tasks)
+        tasks["explain"] = tasks["explain"]._replace(triggers=tasks["explain"].triggers + odd)
+        reg = reg._replace(tasks=tasks, risk_words=(*reg.risk_words, "Prod", "data loss", "naïve", "db!"))
     fast = Classifier(reg)
+    assert bool(fast.other) == extra  # the regex path for triggers is exercised
     pieces = [t for task in reg.tasks.values() for t in task.triggers] + list(reg.risk_words)
-    pieces += ["_", "-", " ", "  ", "\n", ".", "é", "x", "1", "Test", "REVIEW", "ǅ", "_test", "tests2"]
+    pieces += ["_", "-", " ", "  ", "\n", ".", "é", "x", "1", "Test", "REVIEW", "ǅ", "_test", "tests2",
+               "\u2014", "\u3002", "\u00a0", "\u212a", "\u017f", "\u0130", "!"]  # fmt: skip
     rnd = random.Random(5)
-    for _ in range(200):
+    for _ in range(300):
         text = "".join(
-            rnd.choice(pieces) + rnd.choice(["", " ", "_", "-", "é", "a"]) for _ in range(rnd.randint(1, 9))
+            rnd.choice(pieces) + rnd.choice(["", " ", "_", "-", "é", "a", "\u2014"])
+            for _ in range(rnd.randint(1, 9))
         )
+        if not text.strip():
+            continue  # not a prompt (the reader skips it), and the router refuses it
         assert fast.route(text) == (router.pick_task(text, reg)[0], router.route(text, reg).tier), text
+
+
+def test_fast_classifier_routes_the_first_max_chars() -> None:
+    from codetier import config, registry, router
+    from codetier.audit.classify import MAX_CHARS, Classifier
+
+    reg = registry.build(config.load())
+    for text in [
+        "x " * (MAX_CHARS // 2 - 2) + "explain the production migration",
+        "é" + "x " * MAX_CHARS + "explain",
+    ]:
+        cut = text[:MAX_CHARS]
+        assert Classifier(reg).route(text) == (router.pick_task(cut, reg)[0], router.route(cut, reg).tier)
+        assert Classifier(reg).route(text) != (router.pick_task(text, reg)[0], router.route(text, reg).tier)
 
 
 def test_a_pool_of_processes_gives_the_same_report(
