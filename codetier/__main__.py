@@ -1,3 +1,3 @@
-from codetier.cli import main
+from codetier.cli import console
 
-raise SystemExit(main())
+raise SystemExit(console())

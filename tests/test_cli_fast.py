@@ -88,3 +88,18 @@ def test_errors_read_the_same_on_either_path(capsys: pytest.CaptureFixture[str],
     assert "No such option '--bogus'" in capsys.readouterr().err
     assert main(["audit", "--help"]) == 0
     assert "Audit Claude Code usage" in capsys.readouterr().out
+
+
+def test_the_script_ends_with_everything_frozen_out_of_the_collector(transcripts: Path) -> None:
+    code = (
+        "import gc, sys; from codetier.cli import console; sys.argv[1:] = ['audit', '--json', sys.argv[1]];"
+        " code = console(); print(code, gc.get_freeze_count() > 1000, file=sys.stderr)"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(transcripts)], capture_output=True, text=True)
+    assert done.stderr.split() == ["0", "True"]
+    assert json.loads(done.stdout)["totals"]["entries"] == 2
+    # and the installed script is that function
+    from importlib.metadata import entry_points
+
+    (script,) = entry_points(group="console_scripts", name="codetier")
+    assert script.value == "codetier.cli:console"
