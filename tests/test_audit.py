@@ -236,6 +236,28 @@ def test_a_later_replay_of_an_old_message_adds_nothing(
     assert keys == again["totals"]["entries"]
 
 
+def test_an_old_message_and_prompt_replayed_in_two_new_files_are_taken_back_once_each(
+    claude: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = audit(capsys)
+    replay = usage_line("m1", "r1", "claude-opus-5", "2026-11-20T10:00:01Z", 1_000, 200, cw=4_000, cw_1h=1_000,
+                        cr=50_000, side=True)  # fmt: skip
+    old_prompt = prompt_line("write unit tests for the parser", "2026-11-21T09:01:00Z", "u3")
+    agents = claude / "projects" / "-work-app" / "sess-1" / "subagents"
+    write(agents / "agent-b.jsonl", [old_prompt, replay])
+    new = usage_line("m9", "r9", "claude-opus-5", "2026-11-21T11:00:00Z", 10, 10, side=True)
+    write(agents / "agent-c.jsonl", [old_prompt, replay, new])
+    again = audit(capsys)
+    assert again["scan"]["new_entries"] == 1 and again["scan"]["duplicates"] == 2
+    assert again["totals"]["entries"] == first["totals"]["entries"] + 1
+    assert again["totals"]["input_tokens"] == first["totals"]["input_tokens"] + 10
+    assert again["routing"]["prompts"] == first["routing"]["prompts"]  # u3 counted once, as before
+    db = ledger.connect()
+    keys, prompts = len(KeyRuns(db, USAGE)), len(KeyRuns(db, PROMPT))
+    db.close()
+    assert keys == again["totals"]["entries"] and prompts == 3
+
+
 @pytest.mark.parametrize(
     ("text", "word"),
     [("latest tests", "test"), ("testing, test.", "test"), ("a test", "test"), ("test_x test", "test"),

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from codetier.audit import discover
-from codetier.audit.reader import HEAD, VALUES, FileJob, file_head
+from codetier.audit.reader import HEAD, VALUES, FileJob, FileResult, file_head
 from codetier.audit.rollup import PromptKey, Rollup, UsageKey
 from codetier.audit.workers import _no_gc, _results, new_bytes
 from codetier.ledger.keyruns import PROMPT, USAGE, KeyRuns
@@ -69,6 +69,16 @@ def _jobs(db: sqlite3.Connection, paths: Sequence[Path], stats: Stats) -> list[F
     return jobs
 
 
+def _entry(r: FileResult, j: int) -> tuple[UsageKey, tuple[int, ...]]:
+    """The rollup key and sums of a file's `j`th usage entry (see Rollup.add)."""
+    one = r.values[j * VALUES : (j + 1) * VALUES]
+    return r.rkeys[one[0]], (1, *one[1:])
+
+
+def _uncount_prompt(rollup: Rollup, pk: PromptKey) -> None:
+    rollup.prompts[pk] = rollup.prompts.get(pk, 0) - 1
+
+
 def _all_new(seen: set[int], keys: list[int]) -> bool:
     """None of `keys` seen before, and none twice."""
     return seen.isdisjoint(keys) and len(set(keys)) == len(keys)
@@ -97,38 +107,30 @@ def _ingest(db: sqlite3.Connection, paths: Sequence[Path], reg: Registry, limit:
         # Only keys are stored (the rollups hold the sums): what this run saw, less what
         # earlier runs stored, is appended as one run of each kind at the end.
         stored, stored_prompts = KeyRuns(db, USAGE), KeyRuns(db, PROMPT)
-        empty = not stored.runs
         files: list[tuple[Any, ...]] = []
-        fresh: list[tuple[int, UsageKey, Sequence[int]]] = []  # new to this run: asked about at the end
-        prompts: list[tuple[int, PromptKey]] = []
+        read: list[FileResult] = []  # kept to take back, at the end, what earlier runs stored
         for r in _results(jobs, reg, unpriced):
             stats.duplicates += r.repeats
             rollup.merge(r.rollup)  # then take back what is dropped here
-            values = r.values
-            if empty and _all_new(seen, r.usage):  # nothing to take back or ask about: in C
+            if _all_new(seen, r.usage):  # the usual case, in C: nothing to take back
                 seen.update(r.usage)
             else:
                 for j, key in enumerate(r.usage):
                     if key in seen:
                         stats.duplicates += 1
-                        one = values[j * VALUES : (j + 1) * VALUES]
-                        rollup.add(r.rkeys[one[0]], (1, *one[1:]), -1)
+                        rollup.add(*_entry(r, j), -1)
                     else:
                         seen.add(key)
-                        if not empty:
-                            one = values[j * VALUES : (j + 1) * VALUES]
-                            fresh.append((key, r.rkeys[one[0]], (1, *one[1:])))
-            if not stored_prompts.runs and _all_new(seen_prompts, r.prompts):
+            if _all_new(seen_prompts, r.prompts):
                 seen_prompts.update(r.prompts)
             else:
                 for j, key in enumerate(r.prompts):
                     if key in seen_prompts:  # a forked reader's sums may not have come yet: .get
-                        pk = r.pkeys[r.pvalues[j]]
-                        rollup.prompts[pk] = rollup.prompts.get(pk, 0) - 1
+                        _uncount_prompt(rollup, r.pkeys[r.pvalues[j]])
                     else:
                         seen_prompts.add(key)
-                        if stored_prompts.runs:
-                            prompts.append((key, r.pkeys[r.pvalues[j]]))
+            if stored.runs or stored_prompts.runs:
+                read.append(r)
             stats.files_read += 1
             stats.bytes += r.progress.bytes
             stats.lines += r.progress.lines
@@ -136,18 +138,21 @@ def _ingest(db: sqlite3.Connection, paths: Sequence[Path], reg: Registry, limit:
             files.append(
                 (r.job.path, r.job.inode, r.progress.offset, r.progress.offset, r.head, r.task, r.tier)
             )
-        new_usage, new_prompts = seen, seen_prompts
-        if not empty:  # take back what earlier runs counted
-            new_usage = stored.new(seen)
-            for key, rk, sums in fresh:
-                if key not in new_usage:
+        # Take back what earlier runs counted: each key's first copy in this run (later
+        # copies were taken back above). Sets in C first: usually nothing is old.
+        new_usage = stored.new(seen) if stored.runs else seen
+        new_prompts = stored_prompts.new(seen_prompts) if stored_prompts.runs else seen_prompts
+        old, old_prompts = seen - new_usage, seen_prompts - new_prompts
+        for r in read if old or old_prompts else ():
+            for j, key in enumerate(r.usage):
+                if key in old:
+                    old.discard(key)
                     stats.duplicates += 1
-                    rollup.add(rk, sums, -1)
-        if stored_prompts.runs:
-            new_prompts = stored_prompts.new(seen_prompts)
-            for key, pk in prompts:
-                if key not in new_prompts:
-                    rollup.prompts[pk] = rollup.prompts.get(pk, 0) - 1
+                    rollup.add(*_entry(r, j), -1)
+            for j, key in enumerate(r.prompts):
+                if key in old_prompts:
+                    old_prompts.discard(key)
+                    _uncount_prompt(rollup, r.pkeys[r.pvalues[j]])
         stored.add(new_usage)
         stored_prompts.add(new_prompts)
         stats.entries, stats.prompts = len(new_usage), len(new_prompts)

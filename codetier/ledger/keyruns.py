@@ -72,7 +72,14 @@ class KeyRuns:
         """Those of `keys` not stored yet: by binary search when they are few (a repeat
         run), else against one set of the stored keys (a file read again from the start)."""
         if len(keys) * len(self.runs) * 16 < len(self):
-            return {k for k in keys if k not in self}
+            stored = set()
+            for run in self.runs:  # __contains__, inlined: a method call per key costs more
+                n = len(run)
+                for k in keys:
+                    i = bisect_left(run, k)
+                    if i < n and run[i] == k:
+                        stored.add(k)
+            return set(keys) - stored
         return set(keys) - self.keys()
 
     def add(self, keys: Iterable[int]) -> None:
