@@ -45,27 +45,27 @@ class Stats:
         self.unpriced: tuple[str, ...] = ()
 
 
-def _jobs(db: sqlite3.Connection, paths: Sequence[Path], stats: Stats) -> list[FileJob]:
+def _jobs(
+    db: sqlite3.Connection, paths: Sequence[Path], stats: Stats, listing: discover.Listing | None = None
+) -> list[FileJob]:
     """The files with something new, each from where the last run stopped."""
     known = {
         row[0]: row[1:]
         for row in db.execute("SELECT path, inode, size, offset, head, task, tier FROM audit_files")
     }
     jobs = []
-    for path, st in discover.stats(paths):
+    for path, st_ino, st_size in listing.result() if listing else discover.stats(paths):
         stats.files += 1
-        if st is None:
+        if st_size < 0:  # cannot be stat'ed
             continue
         offset, task, tier, head = 0, None, None, None
         if path in known:
             inode, size, offset, head, task, tier = known[path]
-            if st.st_size == size and inode == st.st_ino:
+            if st_size == size and inode == st_ino:
                 continue  # unchanged since the last run
-            if inode != st.st_ino or st.st_size < offset or file_head(path, offset) != head:
+            if inode != st_ino or st_size < offset or file_head(path, offset) != head:
                 offset, task, tier, head = 0, None, None, None  # replaced or rewritten: read it again
-        jobs.append(
-            FileJob(path, st.st_ino, offset, task, tier, head if offset >= HEAD else None, st.st_size)
-        )
+        jobs.append(FileJob(path, st_ino, offset, task, tier, head if offset >= HEAD else None, st_size))
     return jobs
 
 
@@ -88,16 +88,29 @@ class TooMuch(Exception):
     """More is new than the caller would read (see `ingest`'s limit)."""
 
 
-def ingest(db: sqlite3.Connection, paths: Sequence[Path], reg: Registry, limit: int | None = None) -> Stats:
+def ingest(
+    db: sqlite3.Connection,
+    paths: Sequence[Path],
+    reg: Registry,
+    limit: int | None = None,
+    listing: discover.Listing | None = None,
+) -> Stats:
     """Read what is new in every transcript below `paths` into the audit tables. With
-    `limit`, raises TooMuch instead when that many bytes or more are new."""
+    `limit`, raises TooMuch instead when that many bytes or more are new. `listing`, when
+    given, is `paths`' files already being listed (see discover.Listing)."""
     with _no_gc():
-        return _ingest(db, paths, reg, limit)
+        return _ingest(db, paths, reg, limit, listing)
 
 
-def _ingest(db: sqlite3.Connection, paths: Sequence[Path], reg: Registry, limit: int | None) -> Stats:
+def _ingest(
+    db: sqlite3.Connection,
+    paths: Sequence[Path],
+    reg: Registry,
+    limit: int | None,
+    listing: discover.Listing | None,
+) -> Stats:
     stats, unpriced, rollup = Stats(), set[str](), Rollup()
-    jobs = _jobs(db, paths, stats)
+    jobs = _jobs(db, paths, stats, listing)
     if limit is not None and (todo := new_bytes(jobs)) >= limit:
         raise TooMuch(f"{todo:,} bytes are new, {limit:,} or more")
     seen: set[int] = set()

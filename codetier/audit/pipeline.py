@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from codetier import ledger
-from codetier.audit import ingest, report
+from codetier.audit import discover, ingest, report
 from codetier.registry import Registry
 
 
@@ -20,12 +20,13 @@ def audit(
     *,
     do_import: bool = False,
     limit: int | None = None,
+    listing: discover.Listing | None = None,
 ) -> dict[str, Any]:
     """The report (schema codetier.audit/1). With `limit`, raises ingest.TooMuch rather than
-    read that many new bytes or more, before anything is written."""
+    read that many new bytes or more, before anything is written. `listing`: see ingest."""
     db = ledger.connect()
     try:
-        stats = ingest.ingest(db, roots, reg, limit=limit)
+        stats = ingest.ingest(db, roots, reg, limit=limit, listing=listing)
         data = report.build(db, reg, stats, since)
         if do_import:
             data["imported"] = report.import_usage(db, reg, roots)

@@ -39,13 +39,17 @@ def run(paths: tuple[Path, ...], since: str | None, as_json: bool, do_import: bo
             output.echo(data)
             return
     if data is None:
-        from codetier.audit import pipeline
-        from codetier.cli.common import load
-
-        _, reg = load()
         if not roots:
             raise UsageError("no Claude Code transcripts found: pass PATHS or set CLAUDE_CONFIG_DIR")
-        data = pipeline.audit(roots, day, reg, do_import=do_import)
+        listing = discover.Listing(roots)  # listed by a child while the rest is imported
+        try:
+            from codetier.audit import pipeline
+            from codetier.cli.common import load
+
+            _, reg = load()
+            data = pipeline.audit(roots, day, reg, do_import=do_import, listing=listing)
+        finally:
+            listing.close()
     if as_json:
         output.emit_json(data)
         return
