@@ -138,3 +138,19 @@ def test_a_ledger_home_that_cannot_be_used_is_one_clear_line(
     err = capsys.readouterr().err
     assert "Traceback" not in err and err.strip().count("\n") == 0
     assert "CODETIER_HOME" in err and str(home) in err
+
+
+def test_a_file_that_is_not_a_ledger_is_one_clear_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from codetier.cli import main
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "ledger.db").write_bytes(b"not a database" * 100)
+    monkeypatch.setenv("CODETIER_HOME", str(home))
+    assert main(["spend"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().count("\n") == 0 and "Traceback" not in err
+    assert f"the ledger at {home / 'ledger.db'} cannot be used: file is not a database" in err
+    assert (home / "ledger.db").read_bytes() == b"not a database" * 100  # left as it was

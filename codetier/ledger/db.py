@@ -101,10 +101,18 @@ def connect(path: Path | None = None) -> sqlite3.Connection:
         raise UsageError(
             f"cannot open the ledger at {path}: {reason} (set CODETIER_HOME to a writable directory)"
         ) from None
-    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    _wal(db)
-    db.execute("PRAGMA synchronous = NORMAL")
-    _apply_migrations(db)
+    try:
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        _wal(db)
+        db.execute("PRAGMA synchronous = NORMAL")
+        _apply_migrations(db)
+    except sqlite3.DatabaseError as e:
+        db.close()
+        if isinstance(e, sqlite3.OperationalError) and "locked" in str(e):
+            raise  # busy past the timeout: not the file's fault
+        raise UsageError(
+            f"the ledger at {path} cannot be used: {e} (move it aside to start a new one)"
+        ) from None
     return db
 
 
