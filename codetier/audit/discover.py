@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
-import marshal
 import os
-import signal
-import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from codetier.errors import UsageError
@@ -62,58 +58,6 @@ def stats(paths: Sequence[Path]) -> Iterator[tuple[str, int, int]]:
         _scan(str(base), found)
         found.sort()  # the order of `files` (paths differ: the rest is never compared)
         yield from found
-
-
-class Listing:
-    """`stats(paths)` worked out by a forked child while this process goes on. A repeat
-    audit spends ~15 ms listing and stat-ing thousands of files, and about twice that
-    importing what reads them: on two cores the two overlap. Forks only where that is
-    safe (Linux, no other thread, a second core); otherwise, or if the child fails, the
-    listing is made here when asked for."""
-
-    def __init__(self, paths: Sequence[Path]) -> None:
-        self.paths, self.pid, self.fd = paths, 0, -1
-        threading = sys.modules.get("threading")
-        if (
-            sys.platform != "linux"
-            or (os.cpu_count() or 1) < 2
-            or (threading and threading.active_count() > 1)
-        ):
-            return
-        read_fd, write_fd = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the child: never returns
-            code = 1
-            try:
-                os.close(read_fd)
-                with os.fdopen(write_fd, "wb") as out:
-                    out.write(marshal.dumps(list(stats(paths))))  # ours to ours, same interpreter
-                code = 0
-            finally:
-                os._exit(code)
-        os.close(write_fd)
-        self.pid, self.fd = pid, read_fd
-
-    def result(self) -> Iterable[tuple[str, int, int]]:
-        """What `stats(paths)` yields."""
-        if self.pid:
-            with os.fdopen(self.fd, "rb") as f:
-                data = f.read()
-            status = os.waitpid(self.pid, 0)[1]
-            self.pid = 0
-            if status == 0:
-                listed: list[tuple[str, int, int]] = marshal.loads(data)
-                return listed
-        return stats(self.paths)
-
-    def close(self) -> None:
-        """Stop and reap the child if `result` was never asked for."""
-        if self.pid:
-            os.close(self.fd)
-            with contextlib.suppress(OSError):
-                os.kill(self.pid, signal.SIGTERM)
-            os.waitpid(self.pid, 0)
-            self.pid = 0
 
 
 def _stat(path: str) -> tuple[str, int, int]:

@@ -15,8 +15,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from codetier.audit import discover
-from codetier.audit.reader import HEAD, VALUES, FileJob, FileResult, file_head
+from codetier.audit import changes, discover
+from codetier.audit.changes import FileJob
+from codetier.audit.reader import VALUES, FileResult
 from codetier.audit.rollup import PromptKey, Rollup, UsageKey
 from codetier.audit.workers import _no_gc, _results, new_bytes
 from codetier.ledger.keyruns import PROMPT, USAGE, KeyRuns
@@ -46,26 +47,12 @@ class Stats:
 
 
 def _jobs(
-    db: sqlite3.Connection, paths: Sequence[Path], stats: Stats, listing: discover.Listing | None = None
+    db: sqlite3.Connection, paths: Sequence[Path], stats: Stats, early: changes.Early | None = None
 ) -> list[FileJob]:
     """The files with something new, each from where the last run stopped."""
-    known = {
-        row[0]: row[1:]
-        for row in db.execute("SELECT path, inode, size, offset, head, task, tier FROM audit_files")
-    }
-    jobs = []
-    for path, st_ino, st_size in listing.result() if listing else discover.stats(paths):
-        stats.files += 1
-        if st_size < 0:  # cannot be stat'ed
-            continue
-        offset, task, tier, head = 0, None, None, None
-        if path in known:
-            inode, size, offset, head, task, tier = known[path]
-            if st_size == size and inode == st_ino:
-                continue  # unchanged since the last run
-            if inode != st_ino or st_size < offset or file_head(path, offset) != head:
-                offset, task, tier, head = 0, None, None, None  # replaced or rewritten: read it again
-        jobs.append(FileJob(path, st_ino, offset, task, tier, head if offset >= HEAD else None, st_size))
+    got = early.result() if early else None
+    files, jobs = got if got is not None else changes.pending(changes.known(db), discover.stats(paths))
+    stats.files += files
     return jobs
 
 
@@ -93,13 +80,13 @@ def ingest(
     paths: Sequence[Path],
     reg: Registry,
     limit: int | None = None,
-    listing: discover.Listing | None = None,
+    early: changes.Early | None = None,
 ) -> Stats:
     """Read what is new in every transcript below `paths` into the audit tables. With
-    `limit`, raises TooMuch instead when that many bytes or more are new. `listing`, when
-    given, is `paths`' files already being listed (see discover.Listing)."""
+    `limit`, raises TooMuch instead when that many bytes or more are new. `early`, when
+    given, is working out what is new already (see changes.Early)."""
     with _no_gc():
-        return _ingest(db, paths, reg, limit, listing)
+        return _ingest(db, paths, reg, limit, early)
 
 
 def _ingest(
@@ -107,10 +94,10 @@ def _ingest(
     paths: Sequence[Path],
     reg: Registry,
     limit: int | None,
-    listing: discover.Listing | None,
+    early: changes.Early | None,
 ) -> Stats:
     stats, unpriced, rollup = Stats(), set[str](), Rollup()
-    jobs = _jobs(db, paths, stats, listing)
+    jobs = _jobs(db, paths, stats, early)
     if limit is not None and (todo := new_bytes(jobs)) >= limit:
         raise TooMuch(f"{todo:,} bytes are new, {limit:,} or more")
     seen: set[int] = set()

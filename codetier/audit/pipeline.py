@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from codetier import ledger
-from codetier.audit import discover, ingest, report
+from codetier.audit import changes, ingest, report
 from codetier.registry import Registry
 
 
@@ -20,13 +20,13 @@ def audit(
     *,
     do_import: bool = False,
     limit: int | None = None,
-    listing: discover.Listing | None = None,
+    early: changes.Early | None = None,
 ) -> dict[str, Any]:
     """The report (schema codetier.audit/1). With `limit`, raises ingest.TooMuch rather than
-    read that many new bytes or more, before anything is written. `listing`: see ingest."""
+    read that many new bytes or more, before anything is written. `early`: see ingest."""
     db = ledger.connect()
     try:
-        stats = ingest.ingest(db, roots, reg, limit=limit, listing=listing)
+        stats = ingest.ingest(db, roots, reg, limit=limit, early=early)
         data = report.build(db, reg, stats, since)
         if do_import:
             data["imported"] = report.import_usage(db, reg, roots)

@@ -8,28 +8,17 @@ from array import array
 from typing import Any, NamedTuple
 
 from codetier.audit import lines, parse
+from codetier.audit.changes import FileJob, file_head
 from codetier.audit.classify import Classifier
 from codetier.audit.prices import Prices, Rates, priced, rates_of, routed_model
 from codetier.audit.rollup import PromptKey, Rollup, UsageKey
 from codetier.ledger.keyruns import key_hash
 from codetier.registry import Registry
 
-try:  # the builtin module itself: hashlib would also load OpenSSL, ~3 ms for nothing here
-    from _sha1 import sha1  # type: ignore[import-not-found, unused-ignore]  # no stubs
-except ImportError:  # pragma: no cover - an interpreter without it
-    from hashlib import sha1
-
-HEAD = 512  # bytes of a file's start hashed to notice a rewrite
 UTC = dt.UTC
 EPOCH_HOURS = dt.date(1970, 1, 1).toordinal() * 24
 ROUTES_KEPT = 20_000  # prompt texts whose route is remembered: "yes", "go on" and the like repeat
 ROUTE_KEPT_CHARS = 200  # longer texts seldom do
-
-
-def file_head(path: str, upto: int) -> str:
-    """A hash of the bytes already read (at most HEAD of them): a rewritten file differs."""
-    with open(path, "rb") as f:
-        return str(sha1(f.read(min(HEAD, upto))).hexdigest())
 
 
 def _hour_day(hour: int) -> str:
@@ -48,16 +37,6 @@ def _local_day(ts: dt.datetime) -> str:
         return ts.astimezone().date().isoformat()
     except (OverflowError, OSError, ValueError):
         return ts.date().isoformat()
-
-
-class FileJob(NamedTuple):
-    path: str  # a plain string: a repeat run lists thousands
-    inode: int
-    offset: int
-    task: str | None  # the last prompt's routing, carried across runs
-    tier: str | None
-    head: str | None = None  # the stored hash, when it already covers HEAD bytes
-    size: int | None = None  # as listed
 
 
 class FileResult(NamedTuple):

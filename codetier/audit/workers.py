@@ -10,7 +10,8 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from codetier.audit.reader import FileJob, FileResult, Reader
+from codetier.audit.changes import FileJob
+from codetier.audit.reader import FileResult, Reader
 from codetier.registry import Registry
 
 # Past this many new bytes, files are parsed by a pool of processes (one per core).

@@ -41,15 +41,18 @@ def run(paths: tuple[Path, ...], since: str | None, as_json: bool, do_import: bo
     if data is None:
         if not roots:
             raise UsageError("no Claude Code transcripts found: pass PATHS or set CLAUDE_CONFIG_DIR")
-        listing = discover.Listing(roots)  # listed by a child while the rest is imported
+        from codetier.audit import changes
+        from codetier.paths import ledger_path
+
+        early = changes.Early(ledger_path(), roots)  # a child finds what is new while we import
         try:
             from codetier.audit import pipeline
             from codetier.cli.common import load
 
             _, reg = load()
-            data = pipeline.audit(roots, day, reg, do_import=do_import, listing=listing)
+            data = pipeline.audit(roots, day, reg, do_import=do_import, early=early)
         finally:
-            listing.close()
+            early.close()
     if as_json:
         output.emit_json(data)
         return

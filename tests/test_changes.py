@@ -1,0 +1,122 @@
+"""What is new since the last audit: listed here, or by a forked child while the CLI imports."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from codetier import ledger
+from codetier.audit import changes, discover
+from codetier.cli import main
+from codetier.paths import ledger_path
+
+FORKS = hasattr(os, "fork") and (os.cpu_count() or 1) >= 2
+LINE = (
+    '{"type":"assistant","timestamp":"2026-11-20T10:00:01Z","requestId":"r%d","sessionId":"s",'
+    '"message":{"id":"m%d","model":"claude-opus-5","usage":{"input_tokens":10,"output_tokens":5}}}\n'
+)
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    root = tmp_path / "projects"
+    for rel, n in [("-w/s1.jsonl", 1), ("-w/s1/subagents/agent-a.jsonl", 2), ("-v/s2.jsonl", 3),
+                   ("-v/s3.jsonl", 4)]:  # fmt: skip
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(LINE % (n, n))
+    (root / "-w" / "notes.txt").write_text("not a transcript")
+    (root / "-w" / "gone.jsonl").symlink_to(root / "nowhere")  # listed, cannot be stat'ed
+    return root
+
+
+def in_process(paths: list[Path]) -> tuple[int, list[changes.FileJob]]:
+    db = ledger.connect()
+    try:
+        return changes.pending(changes.known(db), discover.stats(paths))
+    finally:
+        db.close()
+
+
+def test_stats_lists_what_files_lists_with_inode_and_size(tree: Path) -> None:
+    listed = list(discover.stats([tree]))
+    assert [p for p, _, _ in listed] == list(discover.files([tree]))
+    assert (str(tree / "-w" / "gone.jsonl"), 0, -1) in listed
+    st = os.stat(tree / "-v" / "s2.jsonl")
+    assert (str(tree / "-v" / "s2.jsonl"), st.st_ino, st.st_size) in listed
+
+
+@pytest.mark.skipif(not FORKS, reason="forks on two cores")
+def test_the_child_finds_what_a_repeat_run_would(tree: Path) -> None:
+    assert main(["audit", "--json", str(tree)]) == 0  # the ledger knows every file now
+    grown, replaced = tree / "-w" / "s1.jsonl", tree / "-v" / "s2.jsonl"
+    size = grown.stat().st_size
+    with grown.open("a") as f:
+        f.write(LINE % (6, 6))
+    replaced.unlink()
+    replaced.write_text(LINE % (7, 7) + LINE % (8, 8))  # a new file (and inode) by the same name
+    early = changes.Early(ledger_path(), [tree])
+    assert early.pid  # it forked
+    got = early.result()
+    assert got == in_process([tree])
+    files, jobs = got
+    assert files == 5
+    assert {(Path(j.path).name, j.offset) for j in jobs} == {("s1.jsonl", size), ("s2.jsonl", 0)}
+    early.close()  # nothing left to reap
+
+
+@pytest.mark.skipif(not FORKS, reason="forks on two cores")
+def test_with_no_ledger_yet_everything_is_new_and_none_is_made(tree: Path) -> None:
+    got = changes.Early(ledger_path(), [tree]).result()
+    assert not ledger_path().exists()
+    assert got is not None and got[0] == 5
+    assert sorted(j.path for j in got[1]) == sorted(p for p, _, size in discover.stats([tree]) if size >= 0)
+    assert all(j.offset == 0 for j in got[1])
+
+
+@pytest.mark.skipif(not FORKS, reason="forks on two cores")
+def test_a_ledger_older_than_the_audit_tables_knows_nothing(tree: Path) -> None:
+    ledger_path().parent.mkdir(parents=True, exist_ok=True)
+    sqlite3.connect(ledger_path()).execute("CREATE TABLE migrations (name TEXT)").connection.close()
+    got = changes.Early(ledger_path(), [tree]).result()
+    assert got is not None and len(got[1]) == 4
+
+
+@pytest.mark.skipif(not FORKS, reason="forks on two cores")
+def test_a_ledger_the_child_cannot_read_is_left_to_the_caller(tree: Path) -> None:
+    ledger_path().parent.mkdir(parents=True, exist_ok=True)
+    ledger_path().write_bytes(b"not a database" * 100)
+    assert changes.Early(ledger_path(), [tree]).result() is None
+    assert main(["audit", str(tree)]) == 2  # the CLI's own, clear error
+
+
+def test_with_other_threads_running_it_does_not_fork(tree: Path) -> None:
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        early = changes.Early(ledger_path(), [tree])
+        assert early.pid == 0 and early.result() is None
+    finally:
+        stop.set()
+        other.join()
+
+
+def test_a_missing_path_is_the_same_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert changes.Early(ledger_path(), [tmp_path / "nowhere"]).result() is None  # the child failed
+    assert main(["audit", str(tmp_path / "nowhere")]) == 2
+    assert capsys.readouterr().err.strip().endswith("nowhere: no such file or directory")
+
+
+def test_close_reaps_a_child_never_asked(tree: Path) -> None:
+    early = changes.Early(ledger_path(), [tree])
+    pid = early.pid
+    early.close()
+    assert early.pid == 0
+    if pid:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # reaped already
