@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import threading
@@ -120,3 +121,18 @@ def test_close_reaps_a_child_never_asked(tree: Path) -> None:
     if pid:
         with pytest.raises(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)  # reaped already
+
+
+def test_a_file_name_that_is_not_utf8_is_kept_and_read_once(
+    tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    odd = tree / "-w" / "b\udcff.jsonl"  # the bytes b"b\xff.jsonl", as Python names them
+    odd.write_text(LINE % (9, 9))
+    assert main(["audit", "--json", str(tree)]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert first["totals"]["entries"] == 5 and first["scan"]["files_read"] == 5
+    db = ledger.connect()
+    assert changes.known(db)[str(odd)][1] == odd.stat().st_size
+    db.close()
+    assert main(["audit", "--json", str(tree)]) == 0  # nothing new: that file is known
+    assert json.loads(capsys.readouterr().out)["scan"]["files_read"] == 0

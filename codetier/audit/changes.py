@@ -49,9 +49,20 @@ def file_head(path: str, upto: int) -> str:
         return str(sha1(f.read(min(HEAD, upto))).hexdigest())
 
 
+def stored(path: str) -> str | bytes:
+    """A path as audit_files keeps it: its text, or its bytes when the name is not UTF-8
+    (undecodable bytes come to us as surrogates, which SQLite's text cannot hold)."""
+    if not path.isascii():
+        try:
+            path.encode()
+        except UnicodeEncodeError:
+            return os.fsencode(path)
+    return path
+
+
 def known(db: sqlite3.Connection) -> Known:
     return {
-        row[0]: row[1:]
+        row[0] if type(row[0]) is str else os.fsdecode(row[0]): row[1:]
         for row in db.execute("SELECT path, inode, size, offset, head, task, tier FROM audit_files")
     }
 

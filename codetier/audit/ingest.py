@@ -135,9 +135,8 @@ def _ingest(
             stats.bytes += r.progress.bytes
             stats.lines += r.progress.lines
             stats.malformed += r.progress.malformed
-            files.append(
-                (r.job.path, r.job.inode, r.progress.offset, r.progress.offset, r.head, r.task, r.tier)
-            )
+            path, offset = changes.stored(r.job.path), r.progress.offset
+            files.append((path, r.job.inode, offset, offset, r.head, r.task, r.tier))
         # Take back what earlier runs counted: each key's first copy in this run (later
         # copies were taken back above). Sets in C first: usually nothing is old.
         new_usage = stored.new(seen) if stored.runs else seen
