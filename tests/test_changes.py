@@ -136,3 +136,12 @@ def test_a_file_name_that_is_not_utf8_is_kept_and_read_once(
     db.close()
     assert main(["audit", "--json", str(tree)]) == 0  # nothing new: that file is known
     assert json.loads(capsys.readouterr().out)["scan"]["files_read"] == 0
+
+
+def test_import_skips_a_listed_file_that_cannot_be_read(
+    tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (tree / "-w" / "gone.jsonl").is_symlink()  # a link to nothing
+    assert main(["audit", "--json", "--import", str(tree)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["scan"]["files"] == 5 and data["imported"] == 4

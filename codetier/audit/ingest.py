@@ -168,7 +168,7 @@ def _ingest(
 def entries(paths: Sequence[Path], reg: Registry) -> Iterator[tuple[Any, ...]]:
     """Every deduplicated usage row (see Reader) in every transcript below `paths`, read
     from the start: what `--import` copies into the ledger (the audit tables keep sums)."""
-    jobs = [FileJob(p, 0, 0, None, None) for p in discover.files(paths)]
+    jobs = [FileJob(p, ino, 0, None, None, size=size) for p, ino, size in discover.stats(paths) if size >= 0]
     seen: set[str] = set()
     for r in _results(jobs, reg, set(), rows=True):
         for row in r.rows:
