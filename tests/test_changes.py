@@ -138,6 +138,18 @@ def test_a_file_name_that_is_not_utf8_is_kept_and_read_once(
     assert json.loads(capsys.readouterr().out)["scan"]["files_read"] == 0
 
 
+def test_lines_with_no_id_in_such_a_file_are_audited_and_imported(
+    tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    odd = tree / "-w" / "b\udcff.jsonl"
+    no_id = LINE.replace('"requestId":"r%d",', "").replace('"id":"m%d",', "")
+    prompt = '{"type":"user","timestamp":"2026-11-20T10:00:00Z","message":{"role":"user","content":"write tests"}}\n'
+    odd.write_text(prompt + no_id)  # keyed by file and offset: b\xff.jsonl:0, b\xff.jsonl:100
+    assert main(["audit", "--json", "--import", str(tree)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["totals"]["entries"] == 5 and data["imported"] == 5
+
+
 def test_import_skips_a_listed_file_that_cannot_be_read(
     tree: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
