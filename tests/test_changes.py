@@ -43,9 +43,19 @@ def in_process(paths: list[Path]) -> tuple[int, list[changes.FileJob]]:
         db.close()
 
 
-def test_stats_lists_what_files_lists_with_inode_and_size(tree: Path) -> None:
+def walked(root: Path) -> list[str]:
+    """What os.walk finds, in order: the listing stats() must give."""
+    found = []
+    for dirpath, dirnames, names in os.walk(root):
+        dirnames.sort()
+        found += [os.path.join(dirpath, n) for n in names if n.endswith(".jsonl")]
+    return sorted(found)
+
+
+def test_stats_lists_what_os_walk_finds_with_inode_and_size(tree: Path) -> None:
     listed = list(discover.stats([tree]))
-    assert [p for p, _, _ in listed] == list(discover.files([tree]))
+    assert [p for p, _, _ in listed] == walked(tree)
+    assert listed[0][0].endswith("-v/s2.jsonl") and listed[-1][0].endswith("s1/subagents/agent-a.jsonl")
     assert (str(tree / "-w" / "gone.jsonl"), 0, -1) in listed
     st = os.stat(tree / "-v" / "s2.jsonl")
     assert (str(tree / "-v" / "s2.jsonl"), st.st_ino, st.st_size) in listed

@@ -28,26 +28,11 @@ def roots(environ: Mapping[str, str] | None = None) -> list[Path]:
     return out
 
 
-def files(paths: Sequence[Path]) -> Iterator[str]:
-    """Every *.jsonl at or below each path (subagent files included), in a stable order.
-    Plain strings: a repeat run lists thousands of files and reads a few of them."""
-    for base in paths:
-        if base.is_file():
-            yield str(base)
-            continue
-        if not base.is_dir():
-            raise UsageError(f"{base}: no such file or directory")
-        found = []
-        for dirpath, dirnames, names in os.walk(base):
-            dirnames.sort()
-            found += [os.path.join(dirpath, n) for n in names if n.endswith(".jsonl")]
-        found.sort()  # a session file before its subagents/ dir
-        yield from found
-
-
 def stats(paths: Sequence[Path]) -> Iterator[tuple[str, int, int]]:
-    """`files` with each one's inode and size (-1 when it cannot be had): one scandir pass,
-    no path joins, for the repeat run that stats thousands of files to find the few that grew."""
+    """Every *.jsonl at or below each path (subagent files included), in a stable order
+    (a session file before its subagents/ dir), with its inode and size (-1 when it
+    cannot be had): one scandir pass, no path joins, as plain strings, for the repeat
+    run that stats thousands of files to find the few that grew."""
     for base in paths:
         if base.is_file():
             yield _stat(str(base))
@@ -56,7 +41,7 @@ def stats(paths: Sequence[Path]) -> Iterator[tuple[str, int, int]]:
             raise UsageError(f"{base}: no such file or directory")
         found: list[tuple[str, int, int]] = []
         _scan(str(base), found)
-        found.sort()  # the order of `files` (paths differ: the rest is never compared)
+        found.sort()  # by path (paths differ: the rest is never compared)
         yield from found
 
 
@@ -69,7 +54,7 @@ def _stat(path: str) -> tuple[str, int, int]:
 
 
 def _scan(folder: str, found: list[tuple[str, int, int]]) -> None:
-    """What os.walk (not following links to folders) and `files` would list, with stats."""
+    """The *.jsonl files os.walk would list (not following links to folders), with stats."""
     try:
         with os.scandir(folder) as it:
             entries = list(it)
