@@ -2,7 +2,7 @@
 offset, inode and first-bytes hash the audit tables keep for it.
 
 A repeat audit lists and stats thousands of files (~15 ms) and reads their rows
-from the ledger before it knows the few that grew; it also spends ~30 ms
+from the ledger before it knows the few that grew; it also spends ~40 ms
 importing what reads them. `Early` works the first part out in a forked child
 while the CLI imports, on the second core. This module stays light (no msgspec)
 so that the child starts at once.
