@@ -4,10 +4,12 @@
     npm install --prefix /tmp/ccbench ccusage@20.0.24 @ccusage/ccusage-linux-x64@20.0.24
     python bench/bench_audit.py /tmp/tr500 --ccusage /tmp/ccbench/node_modules/.bin/ccusage
 
-Runs, in order: ccusage's first run, codetier's first run (fresh ledger), a
+Runs, in order: both tools' first runs (codetier from a fresh ledger), a
 comparison of per-day/model tokens and cost, then appends 1% more data and
 times both repeat runs and compares again (with --daemon, codetier's repeat once more
-with `codetier daemon` running, which then answers it). Wall time, CPU time and the peak
+with `codetier daemon` running, which then answers it). The two tools' runs are
+taken in turns, the order alternating, so that the drift of a shared machine
+falls on both alike. Wall time, CPU time and the peak
 RSS of the whole process tree (codetier's worker pool included) are printed.
 Both tools group days in UTC here (TZ=UTC). The 1% is appended in place
 (gen_transcripts.py --append-pct), so regenerate the data before a second bench
@@ -134,17 +136,34 @@ def main() -> int:
     print(f"transcripts: {size / 1e6:.0f} MB in {a.dir}; {os.cpu_count()} cores; best of {a.runs} runs")
     ledger = Path(home) / "ledger.db"
 
+    def summary(label: str, results: list[tuple[float, float, int, str]]) -> dict[str, Any]:
+        wall, cpu, _, out = min(results)
+        walls = ", ".join(f"{r[0]:.2f}" for r in results)
+        peak = max(r[2] for r in results)
+        print(f"  {label:16} {wall:7.2f} s wall  {cpu:7.2f} s cpu  peak RSS {peak:5d} MB  (runs: {walls})")
+        return {"wall": wall, "data": json.loads(out)}
+
     def best(label: str, cmd: list[str], before: Any = None) -> dict[str, Any]:
         results = []
         for _ in range(a.runs):
             if before:
                 before()
             results.append(measure(cmd, env))
-        wall, cpu, peak, out = min(results)
-        walls = ", ".join(f"{r[0]:.2f}" for r in results)
-        peak = max(r[2] for r in results)
-        print(f"  {label:16} {wall:7.2f} s wall  {cpu:7.2f} s cpu  peak RSS {peak:5d} MB  (runs: {walls})")
-        return {"wall": wall, "data": json.loads(out)}
+        return summary(label, results)
+
+    def in_turns(what: str, before: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        """ccusage's and codetier's runs of `what` taken in turns, the order alternating, so
+        that the machine's drift (it is shared) falls on both tools alike."""
+        theirs: list[tuple[float, float, int, str]] = []
+        ours: list[tuple[float, float, int, str]] = []
+        for i in range(a.runs):
+            for tool in ("ccusage", "codetier") if i % 2 == 0 else ("codetier", "ccusage"):
+                if tool == "ccusage":
+                    theirs.append(measure(cc_cmd, env))
+                else:
+                    before()
+                    ours.append(measure(ct_cmd, env))
+        return summary(f"ccusage {what}", theirs), summary(f"codetier {what}", ours)
 
     def fresh_ledger() -> None:
         for f in Path(home).glob("ledger.db*"):
@@ -155,8 +174,8 @@ def main() -> int:
         shutil.copy(Path(home) / "first.db", ledger)
         os.sync()  # a user's ledger is on disk, not a fresh copy its first fsync must flush
 
-    runs = {"ccusage first": best("ccusage first", cc_cmd)}
-    runs["codetier first"] = best("codetier first", ct_cmd, fresh_ledger)
+    runs: dict[str, dict[str, Any]] = {}
+    runs["ccusage first"], runs["codetier first"] = in_turns("first", fresh_ledger)
     print("  agreement:", compare(runs["codetier first"]["data"], runs["ccusage first"]["data"]))
     ratio = runs["codetier first"]["wall"] / runs["ccusage first"]["wall"]
     print(f"  first run: codetier / ccusage = {ratio:.2f}x (goal <= 1.5)")
@@ -168,8 +187,7 @@ def main() -> int:
         [sys.executable, str(HERE / "gen_transcripts.py"), str(a.dir), "--append-pct", str(a.append_pct)],
         check=True,
     )
-    runs["ccusage repeat"] = best("ccusage repeat", cc_cmd)
-    runs["codetier repeat"] = best("codetier repeat", ct_cmd, first_ledger)
+    runs["ccusage repeat"], runs["codetier repeat"] = in_turns("repeat", first_ledger)
     print("  agreement:", compare(runs["codetier repeat"]["data"], runs["ccusage repeat"]["data"]))
     speedup = runs["ccusage repeat"]["wall"] / runs["codetier repeat"]["wall"]
     print(f"  repeat run: ccusage / codetier = {speedup:.1f}x (goal >= 10)")
