@@ -98,11 +98,14 @@ def test_a_ledger_older_than_the_audit_tables_knows_nothing(tree: Path) -> None:
 
 
 @pytest.mark.skipif(not FORKS, reason="forks on two cores")
-def test_a_ledger_the_child_cannot_read_is_left_to_the_caller(tree: Path) -> None:
+def test_a_ledger_the_child_cannot_read_is_left_to_the_caller(
+    tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     ledger_path().parent.mkdir(parents=True, exist_ok=True)
     ledger_path().write_bytes(b"not a database" * 100)
     assert changes.Early(ledger_path(), [tree]).result() is None
     assert main(["audit", str(tree)]) == 2  # the CLI's own, clear error
+    assert "cannot be used: file is not a database" in capsys.readouterr().err
 
 
 def test_with_other_threads_running_it_does_not_fork(tree: Path) -> None:
@@ -154,7 +157,7 @@ def test_lines_with_no_id_in_such_a_file_are_audited_and_imported(
     odd = tree / "-w" / "b\udcff.jsonl"
     no_id = LINE.replace('"requestId":"r%d",', "").replace('"id":"m%d",', "")
     prompt = '{"type":"user","timestamp":"2026-11-20T10:00:00Z","message":{"role":"user","content":"write tests"}}\n'
-    odd.write_text(prompt + no_id)  # keyed by file and offset: b\xff.jsonl:0, b\xff.jsonl:100
+    odd.write_text(prompt + no_id)  # each keyed by its file and offset: b\xff.jsonl:0 and so on
     assert main(["audit", "--json", "--import", str(tree)]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["totals"]["entries"] == 5 and data["imported"] == 5
