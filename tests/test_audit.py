@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from codetier import ledger
+from codetier.audit.lines import storable
 from codetier.cli import main
 from codetier.ledger.keyruns import IMPORTED, PROMPT, USAGE, KeyRuns, key_hash
 
@@ -256,6 +257,30 @@ def test_an_old_message_and_prompt_replayed_in_two_new_files_are_taken_back_once
     keys, prompts = len(KeyRuns(db, USAGE)), len(KeyRuns(db, PROMPT))
     db.close()
     assert keys == again["totals"]["entries"] and prompts == 3
+
+
+def test_lone_surrogates_in_ids_and_names_are_audited_and_imported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # JSON may escape half of a UTF-16 pair ("\\ud800"); Python decodes it to a lone
+    # surrogate, which UTF-8 (and SQLite's text) cannot hold.
+    odd = "\ud800"
+    line = usage_line(f"m{odd}", "r1", f"claude-opus-5{odd}", "2026-11-20T10:00:01Z", 10, 5)
+    line.update(sessionId=f"s{odd}", cwd=f"/w{odd}")
+    prompt = prompt_line(f"write tests {odd}", "2026-11-20T10:00:00Z", f"u{odd}")
+    root = tmp_path / "projects"
+    write(root / "-w" / "s.jsonl", [prompt, line])  # json.dumps escapes it as "\\ud800"
+    data = audit(capsys, "--import", str(root))
+    assert data["totals"]["entries"] == 1 and data["imported"] == 1
+    assert [m["model"] for d in data["daily"] for m in d["models"]] == ["claude-opus-5\ufffd"]
+    assert sum(p["prompts"] for p in data["routing"]["prompts"]) == 1
+    db = ledger.connect()
+    row = db.execute("SELECT request_id, session, repo FROM attempts").fetchone()
+    db.close()
+    assert row == ("m\ufffd:r1", "s\ufffd", "/w\ufffd")
+    again = audit(capsys, "--import", str(root))  # the same keys: nothing new
+    assert again["scan"]["new_entries"] == 0 and again["imported"] == 0
+    assert storable("é 😀 \udc00x") == "é 😀 \ufffdx" and storable(None) is None  # pairs kept
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 SYNTHETIC = "<synthetic>"
 NOT_PROMPTS = ("<command-", "<local-command-", "<system-reminder>", "Caveat: ")
@@ -53,6 +53,21 @@ class Progress:
         self.malformed = 0
         self.bytes = 0
         self.repeats = 0  # usage lines skipped unparsed: the same request as the line before
+
+
+Text = TypeVar("Text", str, None)
+
+
+def storable(text: Text) -> Text:
+    """`text` as SQLite can store it: a lone surrogate (JSON allows "\\ud800", UTF-8 does
+    not) becomes U+FFFD; any other text is unchanged."""
+    if text is None or text.isascii():
+        return text
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text
 
 
 def timestamp(value: Any) -> dt.datetime:

@@ -145,6 +145,7 @@ def import_usage(db: sqlite3.Connection, reg: Registry, paths: Sequence[Path]) -
     (a one-off: an import after that finds nothing pending and reads nothing)."""
     from codetier import ledger, pricing
     from codetier.audit import ingest
+    from codetier.audit.lines import storable
     from codetier.ledger.keyruns import IMPORTED, USAGE, KeyRuns, key_hash
 
     def pending() -> set[int] | None:  # None: all imported
@@ -176,15 +177,15 @@ def import_usage(db: sqlite3.Connection, reg: Registry, paths: Sequence[Path]) -
                 ledger.Row(
                     ts=when,
                     source=SOURCE,
-                    request_id=key,
+                    request_id=storable(key),
                     attempt=1,
                     task=task or "implement",
                     tier=_tier_of(reg, model),
                     provider="anthropic",
                     outcome="ok",
-                    model=model,
-                    session=session,
-                    repo=project,
+                    model=storable(model),
+                    session=storable(session),
+                    repo=storable(project),
                     input_tokens=n_in,
                     output_tokens=n_out,
                     cache_write_5m_tokens=w5,

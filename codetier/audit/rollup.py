@@ -9,6 +9,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
+from codetier.audit.lines import storable
+
 UsageKey = tuple[str, str, str, str]  # day, model, task, tier
 PromptKey = tuple[str, str, str]  # day, task, tier
 
@@ -42,7 +44,11 @@ class Rollup:
                entries = entries + excluded.entries, input = input + excluded.input,
                output = output + excluded.output, cw = cw + excluded.cw, cr = cr + excluded.cr,
                cost = cost + excluded.cost, routed = routed + excluded.routed""",
-            [(*k, *v) for k, v in self.usage.items() if v[0]],
+            [
+                (day, storable(model), task, tier, *v)
+                for (day, model, task, tier), v in self.usage.items()
+                if v[0]
+            ],
         )
         db.executemany(
             "INSERT INTO audit_prompt_rollup VALUES (?,?,?,?) ON CONFLICT DO UPDATE SET n = n + excluded.n",

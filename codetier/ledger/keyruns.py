@@ -26,8 +26,13 @@ MAX_RUNS = 16
 
 
 def key_hash(key: str) -> int:
-    """A stable signed 64-bit hash of `key` (SQLite's integers are signed)."""
-    return int.from_bytes(blake2b(key.encode(), digest_size=8).digest(), "little", signed=True)
+    """A stable signed 64-bit hash of `key` (SQLite's integers are signed). A lone surrogate
+    (JSON allows "\\ud800") is hashed as its three bytes; other text as its UTF-8."""
+    try:
+        data = key.encode()  # the fast path: twice as fast as naming an error handler
+    except UnicodeEncodeError:
+        data = key.encode("utf-8", "surrogatepass")
+    return int.from_bytes(blake2b(data, digest_size=8).digest(), "little", signed=True)
 
 
 def _blob(keys: array[int]) -> bytes:
