@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from audit_support import prompt_line, usage_line, write
 from stub_api import StubAPI
 
 
@@ -84,3 +86,63 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     git(root, "init", "-q")
     monkeypatch.chdir(root)
     return root
+
+
+@pytest.fixture
+def claude(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A config dir with a session, its subagent file and the quirks ccusage handles."""
+    old_tz = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"  # days are local dates, as in ccusage: pin the zone
+    time.tzset()
+    root = tmp_path / "claude"
+    project = root / "projects" / "-work-app"
+    opus = usage_line(
+        "m1", "r1", "claude-opus-5", "2026-11-20T10:00:01Z", 1_000, 200, cw=4_000, cw_1h=1_000, cr=50_000
+    )
+    write(
+        project / "sess-1.jsonl",
+        [
+            prompt_line("reformat this file with ruff", "2026-11-20T10:00:00Z", "u1"),
+            opus,
+            opus,  # the same usage repeated on the next content-block line
+            {
+                "type": "user",
+                "timestamp": "2026-11-20T10:00:02Z",
+                "message": {"role": "user", "content": [{"type": "tool_result", "content": "done"}]},
+            },
+            usage_line("m2", "r2", "claude-opus-5", "2026-11-20T10:00:03Z", 10, None),  # null field: skipped
+            usage_line("m3", "r3", "<synthetic>", "2026-11-20T10:00:04Z", 10, 10),  # not usage
+            '{"type":"assistant","message":{"usage":{"input_tokens":\n',  # malformed
+            "not json at all\n",
+            prompt_line("design the architecture of the plugin system", "2026-11-21T09:00:00Z", "u2"),
+            usage_line("m4", "r4", "claude-sonnet-5", "2026-11-21T09:00:05Z", 3_000, 1_000, cw=2_000),
+            usage_line("m5", None, "claude-haiku-4-5", "2026-11-21T09:00:06Z", 100, 10),
+        ],
+    )
+    # A subagent file replays m1 as a sidechain (one copy kept) and adds its own call.
+    write(
+        project / "sess-1" / "subagents" / "agent-a.jsonl",
+        [
+            prompt_line("write unit tests for the parser", "2026-11-21T09:01:00Z", "u3"),
+            usage_line(
+                "m1",
+                "r1",
+                "claude-opus-5",
+                "2026-11-20T10:00:01Z",
+                1_000,
+                200,
+                cw=4_000,
+                cw_1h=1_000,
+                cr=50_000,
+                side=True,
+            ),
+            usage_line("m6", "r6", "claude-opus-5", "2026-11-21T09:01:05Z", 500, 500, side=True),
+        ],
+    )
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(root))
+    yield root
+    if old_tz is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = old_tz
+    time.tzset()

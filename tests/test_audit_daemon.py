@@ -1,8 +1,6 @@
 """`codetier audit` answered by a running daemon: the same output as in-process,
 and every case the daemon must not answer falls back to the CLI's own process."""
 
-# ruff: noqa: F811 (the tests take the `claude` fixture imported from test_audit)
-
 from __future__ import annotations
 
 import json
@@ -15,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from audit_support import audit, usage_line, write
 from daemon_support import DaemonProcess, kill_detached, running_daemon
-from test_audit import audit, claude, usage_line, write  # noqa: F401 (claude: a fixture)
 
 from codetier import __version__, ledger
 from codetier.audit import ingest, pipeline

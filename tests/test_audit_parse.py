@@ -1,0 +1,128 @@
+"""Reading transcript blocks fast: the same entries and counts as reading line by line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from audit_support import dump, prompt_line, usage_line
+
+_GOOD = [
+    dump(prompt_line("fix the typo in the readme", "2026-11-20T09:00:00Z", "p1")),
+    dump(usage_line("m1", "r1", "claude-opus-5", "2026-11-20T09:00:01Z", 10, 20, cw=30, cw_1h=5, cr=40)),
+    dump(usage_line("m1", "r1", "claude-opus-5", "2026-11-20T09:00:01Z", 10, 20, cw=30, cw_1h=5, cr=40)),
+    dump(usage_line("m2", "r2", "<synthetic>", "2026-11-20T09:00:02Z", 0, 0)),
+    dump(usage_line(None, None, "claude-opus-5", "2026-11-20T09:00:03Z", 1, 2)),  # keyed by offset
+    dump({"type": "user", "uuid": "t1", "timestamp": "2026-11-20T09:00:04Z",
+           "message": {"role": "user", "content": [{"type": "tool_result", "content": "x"}]}}),
+    dump({"type": "user", "timestamp": "2026-11-20T09:00:05Z", "message": {"role": "user", "content": "no uuid"}}),
+    dump({"type": "user", "uuid": "p2", "timestamp": "2026-11-20T09:00:06Z",
+           "message": {"role": "user", "content": [{"type": "text", "text": "rename the helper"}, 7]}}),
+]  # fmt: skip
+_BAD = [
+    '{"type":"assistant","message":{"usage":{"input_tokens":12,\n',  # cut short
+    " " + _GOOD[1],  # indented: counted as malformed, still read
+    "\n",
+    "[1, 2]\n",
+    '{"message":{"model":"m","usage":{"input_tokens":null,"output_tokens":1}},"timestamp":"2026-11-20T09:00:00Z"}\n',
+    '{"message":{"model":"m","usage":{"input_tokens":1,"output_tokens":1}},"timestamp":"yesterday"}\n',
+    '{"message":"text","type":"user"}\n',
+    '{"type":"user","message":{"role":"user","content":"caf\xe9"},"uuid":"p9","timestamp":"2026-11-20T09:00:00Z"}\n',
+    'x{"type":"user","message":{"role":"user","content":"a stray byte first"}}\n',  # counted once
+    '{"type":"user","uuid":"p8","timestamp":"2026-11-20T09:00:00Z",\n'  # one object over two lines
+    '"message":{"role":"user","content":"split"}}\n',
+    '{"type":"user","uuid":"p7","timestamp":"2026-11-20T09:00:00Z","message":\n'  # the same, and
+    '{"role":"user","content":"split before a brace"}}\n',  # the second line starts with "{"
+]
+
+
+@pytest.mark.parametrize("bad", range(len(_BAD) + 1))
+def test_block_decoding_matches_reading_line_by_line(bad: int) -> None:
+    """The fast path (a block decoded at once, split around a malformed line) gives the same
+    entries and counts as the line-by-line path, wherever the bad line sits."""
+    from codetier.audit import lines, parse
+
+    good = _GOOD + _GOOD[1:3]
+    for where in (0, 3, len(good)):
+        text = good[:where] + _BAD[bad : bad + 1] + good[where:]
+        block = "".join(text).encode("utf-8") + (b"\xff\n" if bad == len(_BAD) else b"")
+        fast, slow = lines.Progress(), lines.Progress()
+        got = parse._block(block, 0, "f", fast, [""], whole=True, count=True)
+        want = list(lines.read_lines(block, 0, "f", slow, [""]))
+        assert got == want and len(want) >= 3
+        assert (fast.malformed, fast.repeats) == (slow.malformed, slow.repeats)
+        assert fast.lines == block.count(b"\n")
+
+
+@pytest.mark.parametrize(
+    ("bad", "malformed", "entries"),
+    [
+        (" " + _GOOD[7], 1, 1),
+        (_BAD[-3], 1, 0),
+        (_BAD[-2], 2, 0),
+        (_BAD[-1], 2, 0),
+        ("\n\n", 0, 0),
+        ("\r\n \t\n", 0, 0),
+        ('{"type":"user","x":' + "[" * 100_000 + "\n", 1, 0),
+        ('{"type":"user","x":' + "[" * 100_000 + "]" * 100_000 + "}\n", 1, 0),
+    ],
+    ids=[
+        "indented",
+        "stray byte",
+        "split object",
+        "split before a brace",
+        "blank",
+        "blank with spaces",
+        "nested too deep",
+        "nested too deep, closed",
+    ],
+)
+def test_each_odd_line_is_counted_once(bad: str, malformed: int, entries: int) -> None:
+    from codetier.audit import lines, parse
+
+    block = "".join([*_GOOD[:2], bad, _GOOD[3]]).encode()
+    progress = lines.Progress()
+    got = parse._block(block, 0, "f", progress, [""], whole=True, count=True)
+    assert (progress.malformed, len(got)) == (malformed, 2 + entries)
+    assert progress.lines == block.count(b"\n")
+
+
+def test_a_block_of_odd_lines_is_read_line_by_line_without_recursing(tmp_path: Path) -> None:
+    from codetier.audit import lines, parse
+
+    # Indented, every one: thousands of lines at fault in each 64 KB block.
+    text = "".join(" " + (dump(prompt_line(f"prompt {i}", "2026-11-20T09:00:00Z", f"u{i}")) if i % 100 == 0
+                          else '{"type":"user"}\n') for i in range(20_000)).encode()  # fmt: skip
+    path = tmp_path / "t.jsonl"
+    path.write_bytes(text)
+    fast, slow = lines.Progress(), lines.Progress()
+    got = list(parse.read(path, fast))
+    assert got == list(lines.read_lines(text, 0, str(path), slow, [""])) and len(got) == 200
+    assert (fast.malformed, fast.lines) == (20_000, 20_000)
+
+
+def test_crlf_lines_take_the_fast_path() -> None:
+    from codetier.audit import lines, parse
+
+    block = "".join(line.replace("\n", "\r\n") for line in [*_GOOD[:4], _GOOD[5]]).encode()
+    got, n = parse._fast(block, lines.Progress(), [""], whole=True)
+    assert n == 5  # decoded whole: no line went the slow way
+    assert got == list(lines.read_lines(block, 0, "f", lines.Progress(), [""]))
+
+
+@pytest.mark.parametrize("chunk", [16, 100, 1 << 16])
+def test_reading_in_chunks_shorter_than_a_line_loses_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """Blocks end at a newline however the reads fall: a line longer than a read is joined
+    whole, and a last line still being written is left for the next run."""
+    from codetier.audit import lines, parse
+
+    monkeypatch.setattr(parse, "CHUNK", chunk)
+    text = "".join(_GOOD + _BAD[:2] + _GOOD[1:3]).encode()
+    path = tmp_path / "t.jsonl"
+    path.write_bytes(text + b'{"type":"user","mess')
+    fast, slow = lines.Progress(), lines.Progress()
+    got = list(parse.read(path, fast))
+    assert got == list(lines.read_lines(text, 0, str(path), slow, [""]))
+    assert (fast.offset, fast.lines, fast.malformed) == (len(text), text.count(b"\n"), slow.malformed)

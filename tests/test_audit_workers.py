@@ -1,0 +1,90 @@
+"""Reading many transcripts at once: forked readers, a spawned pool, the same report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from audit_support import audit, prompt_line, usage_line, write
+
+from codetier import ledger
+
+
+def test_a_pool_of_processes_gives_the_same_report(
+    claude: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from codetier.audit import workers
+
+    serial = audit(capsys)
+    monkeypatch.setenv("CODETIER_HOME", str(tmp_path / "other-home"))
+    monkeypatch.setattr(workers, "PARALLEL_BYTES", 0)
+    pooled = audit(capsys)
+    assert pooled["daily"] == serial["daily"] and pooled["routing"] == serial["routing"]
+    assert pooled["scan"] == serial["scan"]
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+def test_forked_readers_over_many_batches_take_back_repeated_prompts(
+    claude: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    batch: int,
+) -> None:
+    """A resumed session copies its earlier lines (uuids too) into a new file: the copies are
+    taken back before the forked readers have sent their sums, which come with their last batch."""
+    from codetier.audit import workers
+
+    first = [prompt_line("design the architecture of the plugin system", "2026-11-21T09:00:00Z", "u-shared"),
+             usage_line("s1", "rs1", "claude-opus-5", "2026-11-21T09:00:05Z", 7, 7)]  # fmt: skip
+    for i in range(12):
+        write(claude / "projects" / "-work-app" / f"resumed-{i:02d}.jsonl", first)
+    serial = audit(capsys)
+    monkeypatch.setenv("CODETIER_HOME", str(tmp_path / "other-home"))
+    monkeypatch.setattr(workers, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(workers, "BATCH", batch)
+    forked = audit(capsys)
+    assert forked["daily"] == serial["daily"] and forked["routing"] == serial["routing"]
+    assert forked["scan"] == serial["scan"]
+    assert serial["scan"]["new_prompts"] == 4  # u1, u2, u3 and one copy of u-shared
+
+
+def test_a_worker_failure_reaches_the_caller_and_writes_nothing(
+    claude: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from codetier.audit import discover, ingest, reader, workers
+    from codetier.cli.common import load
+
+    real = reader.Reader.__call__
+
+    def failing(self: reader.Reader, job: reader.FileJob) -> reader.FileResult:
+        if job.path.endswith("agent-a.jsonl"):
+            raise PermissionError(f"{job.path}: permission denied")
+        return real(self, job)
+
+    monkeypatch.setattr(reader.Reader, "__call__", failing)
+    monkeypatch.setattr(workers, "PARALLEL_BYTES", 0)  # forked workers (they inherit the patch)
+    db = ledger.connect()
+    try:
+        with pytest.raises(PermissionError, match=r"agent-a\.jsonl"):
+            ingest.ingest(db, discover.roots(), load()[1])
+        assert db.execute("SELECT COUNT(*) FROM audit_key_runs").fetchone() == (0,)
+        assert db.execute("SELECT COUNT(*) FROM audit_files").fetchone() == (0,)
+    finally:
+        db.close()
+
+
+def test_with_other_threads_running_a_spawned_pool_reads_the_same(
+    claude: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Forking with other threads running is unsafe: the spawn pool takes over, same report."""
+    import threading
+
+    from codetier.audit import workers
+
+    serial = audit(capsys)
+    monkeypatch.setenv("CODETIER_HOME", str(tmp_path / "other-home"))
+    monkeypatch.setattr(workers, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(threading, "active_count", lambda: 2)
+    spawned = audit(capsys)
+    assert spawned["daily"] == serial["daily"] and spawned["scan"] == serial["scan"]
