@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -21,6 +24,40 @@ def test_a_pool_of_processes_gives_the_same_report(
     pooled = audit(capsys)
     assert pooled["daily"] == serial["daily"] and pooled["routing"] == serial["routing"]
     assert pooled["scan"] == serial["scan"]
+
+
+@pytest.mark.parametrize("how", ["sigchld ignored", "cannot fork"])
+def test_forked_readers_give_the_same_report_however_children_go(
+    claude: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    how: str,
+) -> None:
+    """SIGCHLD ignored (as some launchers leave it) reaps the children for us; a system out
+    of processes cannot fork them: either way the report is the same, no fd is left open."""
+    from codetier.audit import workers
+
+    serial = audit(capsys)
+    monkeypatch.setenv("CODETIER_HOME", str(tmp_path / "other-home"))
+    monkeypatch.setattr(workers, "PARALLEL_BYTES", 0)
+    before = set(os.listdir("/proc/self/fd"))
+    was = signal.getsignal(signal.SIGCHLD)
+    if how == "cannot fork":
+
+        def no_fork() -> int:
+            raise BlockingIOError(errno.EAGAIN, "Resource temporarily unavailable")
+
+        monkeypatch.setattr(os, "fork", no_fork)
+    else:
+        signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    try:
+        other = audit(capsys)
+    finally:
+        signal.signal(signal.SIGCHLD, was)
+    assert other["daily"] == serial["daily"] and other["routing"] == serial["routing"]
+    assert other["scan"] == serial["scan"]
+    assert set(os.listdir("/proc/self/fd")) == before
 
 
 @pytest.mark.parametrize("batch", [1, 3])

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import signal
 import sqlite3
 import threading
 from pathlib import Path
@@ -121,19 +123,90 @@ def test_with_other_threads_running_it_does_not_fork(tree: Path) -> None:
 
 
 def test_a_missing_path_is_the_same_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert changes.Early(ledger_path(), [tmp_path / "nowhere"]).result() is None  # the child failed
+    early = changes.Early(ledger_path(), [tmp_path / "nowhere"])
+    assert bool(early.pid) == FORKS
+    assert early.result() is None  # the child failed (or there was none)
     assert main(["audit", str(tmp_path / "nowhere")]) == 2
     assert capsys.readouterr().err.strip().endswith("nowhere: no such file or directory")
 
 
+@pytest.mark.skipif(not FORKS, reason="forks on two cores")
 def test_close_reaps_a_child_never_asked(tree: Path) -> None:
     early = changes.Early(ledger_path(), [tree])
     pid = early.pid
+    assert pid
     early.close()
-    assert early.pid == 0
-    if pid:
-        with pytest.raises(ChildProcessError):
-            os.waitpid(pid, os.WNOHANG)  # reaped already
+    assert early.pid == 0 and early.fd == -1
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # reaped already
+
+
+def open_fds() -> set[str]:
+    return set(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.skipif(not FORKS, reason="forks on two cores")
+def test_when_the_system_cannot_fork_the_caller_works_it_out(
+    tree: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def no_fork() -> int:  # what fork gives at RLIMIT_NPROC
+        raise BlockingIOError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    before = open_fds()
+    with monkeypatch.context() as m:
+        m.setattr(os, "fork", no_fork)
+        early = changes.Early(ledger_path(), [tree])
+        assert early.pid == 0 and early.result() is None
+        assert main(["audit", "--json", str(tree)]) == 0
+    assert open_fds() == before  # the pipe was closed
+    assert json.loads(capsys.readouterr().out)["totals"]["entries"] == 4
+
+
+@pytest.mark.skipif(not FORKS, reason="forks on two cores")
+def test_with_sigchld_ignored_the_child_is_still_used(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Some launchers leave SIGCHLD ignored (it survives exec): children are then reaped by
+    the system, and waiting for one finds none."""
+    was = signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    try:
+        early = changes.Early(ledger_path(), [tree])
+        assert early.pid
+        got = early.result()
+        assert got is not None and got[0] == 5
+        early.close()
+        assert main(["audit", "--json", str(tree)]) == 0
+    finally:
+        signal.signal(signal.SIGCHLD, was)
+    assert json.loads(capsys.readouterr().out)["totals"]["entries"] == 4
+
+
+@pytest.mark.skipif(not FORKS, reason="forks on two cores")
+def test_an_interrupted_wait_leaves_no_child_and_no_fd(tree: Path) -> None:
+    """Ctrl-C while waiting for the child: close() ends and reaps it, and raises nothing."""
+    ledger_path().parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(ledger_path())  # the child blocks opening it: no writer ever comes
+    before = open_fds()
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    was = signal.signal(signal.SIGALRM, interrupt)
+    early = changes.Early(ledger_path(), [tree])
+    pid = early.pid
+    try:
+        assert pid
+        signal.setitimer(signal.ITIMER_REAL, 0.3)
+        with pytest.raises(KeyboardInterrupt):
+            early.result()
+        early.close()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, was)
+        if pid and early.pid:  # close() failed: never leave the child stuck on the fifo
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+    assert early.pid == 0 and open_fds() <= before
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # reaped
 
 
 def test_a_file_name_that_is_not_utf8_is_kept_and_read_once(

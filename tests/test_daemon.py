@@ -175,6 +175,26 @@ def test_cli_start_status_stop(tmp_path: Path) -> None:
     assert run("status").returncode == 1
 
 
+def test_a_detached_start_that_fails_with_sigchld_ignored_says_so() -> None:
+    """Some launchers leave SIGCHLD ignored (it survives exec): the failed child is reaped
+    by the system, and the parent must still answer, not crash on waiting for it."""
+    run_dir = Path(os.environ["CODETIER_HOME"]) / "run"
+    run_dir.parent.mkdir(parents=True, exist_ok=True)
+    run_dir.write_text("")  # a file where the socket's directory must go: the child fails
+
+    def ignore_sigchld() -> None:
+        signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "codetier.daemon", "--detach"],
+        preexec_fn=ignore_sigchld,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+
+
 def test_kill_9_leaves_a_stale_socket_that_status_cleans(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -10,17 +10,14 @@ so that the child starts at once.
 
 from __future__ import annotations
 
-import contextlib
 import marshal
 import os
-import signal
 import sqlite3
-import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from codetier.audit import discover
+from codetier.audit import discover, forks
 
 try:  # the builtin module itself: hashlib would also load OpenSSL, ~3 ms for nothing here
     from _sha1 import sha1  # type: ignore[import-not-found, unused-ignore]  # no stubs
@@ -106,21 +103,21 @@ def _pending_at(ledger: Path, paths: Sequence[Path]) -> tuple[int, list[tuple[ob
 
 class Early:
     """`pending` for `paths` against `ledger`, worked out by a forked child while this
-    process goes on. Forks only where that is safe and helps (Linux, no other thread, a
-    second core); otherwise, or when the child fails, `result` gives None and the
+    process goes on. Forks only where that is safe and helps (see forks.safe; a second
+    core); otherwise, or when the fork or the child fails, `result` gives None and the
     caller works it out itself (so a missing path is the same error either way)."""
 
     def __init__(self, ledger: Path, paths: Sequence[Path]) -> None:
         self.pid, self.fd = 0, -1
-        threading = sys.modules.get("threading")
-        if (
-            sys.platform != "linux"
-            or (os.cpu_count() or 1) < 2
-            or (threading and threading.active_count() > 1)
-        ):
+        if not forks.safe() or (os.cpu_count() or 1) < 2:
             return
         read_fd, write_fd = os.pipe()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:  # out of processes or memory: the caller does it itself
+            os.close(read_fd)
+            os.close(write_fd)
+            return
         if pid == 0:  # the child: never returns
             code = 1
             try:
@@ -137,20 +134,25 @@ class Early:
         """What `pending` gives, or None if the child did not work it out."""
         if not self.pid:
             return None
-        with os.fdopen(self.fd, "rb") as f:
+        fd, self.fd = self.fd, -1  # closed below, come what may
+        with os.fdopen(fd, "rb") as f:
             data = f.read()
-        status = os.waitpid(self.pid, 0)[1]
+        status = forks.reap(self.pid)
         self.pid = 0
-        if status != 0:
+        # None: reaped for us, status unknown; the data tells (written whole or not at all)
+        if status:
             return None
-        files, jobs = marshal.loads(data)
+        try:
+            files, jobs = marshal.loads(data)
+        except (EOFError, ValueError, TypeError):
+            return None
         return files, [FileJob._make(j) for j in jobs]
 
     def close(self) -> None:
-        """Stop and reap the child if `result` was never asked for."""
-        if self.pid:
+        """Stop and reap the child if `result` was never asked for (or was cut short)."""
+        if self.fd >= 0:
             os.close(self.fd)
-            with contextlib.suppress(OSError):
-                os.kill(self.pid, signal.SIGTERM)
-            os.waitpid(self.pid, 0)
+            self.fd = -1
+        if self.pid:
+            forks.stop(self.pid)
             self.pid = 0

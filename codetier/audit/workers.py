@@ -6,10 +6,10 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-import sys
 from collections.abc import Iterator
 from typing import Any
 
+from codetier.audit import forks
 from codetier.audit.changes import FileJob
 from codetier.audit.reader import FileResult, Reader
 from codetier.registry import Registry
@@ -62,22 +62,15 @@ def _results(
     todo = new_bytes(jobs)
     cores = os.cpu_count() or 1
     if todo < PARALLEL_BYTES or cores < 2 or len(jobs) < 2:
-        reader = Reader(reg, rows)
-        held = None  # each result is held back one file, so that the last can carry the sums
-        for job in jobs:
-            result = reader(job)
-            if held is not None:
-                yield held
-            held = result
-        if held is not None:
-            yield held._replace(rollup=reader.take())
-        unpriced.update(reader.prices.unpriced)
+        yield from _here(jobs, reg, rows, unpriced)
         return
-    import threading
-
     batches = [jobs[i : i + BATCH] for i in range(0, len(jobs), BATCH)]
-    if threading.active_count() == 1 and sys.platform == "linux":
-        yield from _forked(batches, reg, rows, min(cores, 8), unpriced)
+    if forks.safe():
+        children = _fork(batches, reg, rows, min(cores, 8))
+        if children is None:  # cannot fork now: read them here
+            yield from _here(jobs, reg, rows, unpriced)
+        else:
+            yield from _collect(children, len(batches), unpriced)
         return
     import multiprocessing
 
@@ -87,20 +80,37 @@ def _results(
             yield from results
 
 
-def _forked(
-    batches: list[list[FileJob]], reg: Registry, rows: bool, n: int, unpriced: set[str]
-) -> Iterator[FileResult]:
-    """Batches read by `n` forked children, child k taking batches k, k+n, ...; each sends its
-    results down a pipe and the parent reads them back in order. Lighter than a
+def _here(jobs: list[FileJob], reg: Registry, rows: bool, unpriced: set[str]) -> Iterator[FileResult]:
+    """Each file read in this process."""
+    reader = Reader(reg, rows)
+    held = None  # each result is held back one file, so that the last can carry the sums
+    for job in jobs:
+        result = reader(job)
+        if held is not None:
+            yield held
+        held = result
+    if held is not None:
+        yield held._replace(rollup=reader.take())
+    unpriced.update(reader.prices.unpriced)
+
+
+def _fork(batches: list[list[FileJob]], reg: Registry, rows: bool, n: int) -> list[tuple[int, Any]] | None:
+    """`n` forked children, child k reading batches k, k+n, ... and sending its results
+    down a pipe; None (and no child left) when the system cannot fork now. Lighter than a
     multiprocessing.Pool, whose three helper threads cost the parent ~0.5 s of CPU here."""
     import pickle
-    import signal
 
     children: list[tuple[int, Any]] = []
     try:
         for k in range(n):
             read_fd, write_fd = os.pipe()
-            pid = os.fork()
+            try:
+                pid = os.fork()
+            except OSError:
+                os.close(read_fd)
+                os.close(write_fd)
+                _end(children)
+                return None
             if pid == 0:  # the child: never returns
                 code = 0
                 try:
@@ -127,7 +137,19 @@ def _forked(
                     os._exit(code)
             os.close(write_fd)
             children.append((pid, os.fdopen(read_fd, "rb")))
-        for i in range(len(batches)):
+    except BaseException:
+        _end(children)
+        raise
+    return children
+
+
+def _collect(children: list[tuple[int, Any]], batches: int, unpriced: set[str]) -> Iterator[FileResult]:
+    """The children's results, batch by batch in order; the children ended and reaped after."""
+    import pickle
+
+    n = len(children)
+    try:
+        for i in range(batches):
             try:
                 results, missing, error = pickle.load(children[i % n][1])
             except EOFError:
@@ -137,8 +159,10 @@ def _forked(
             unpriced.update(missing)
             yield from results
     finally:
-        for pid, f in children:
-            f.close()
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGTERM)  # gone already when it finished
-            os.waitpid(pid, 0)
+        _end(children)
+
+
+def _end(children: list[tuple[int, Any]]) -> None:
+    for pid, f in children:
+        f.close()
+        forks.stop(pid)

@@ -48,7 +48,10 @@ def _wait_for(child: int) -> int:
     while time.monotonic() < deadline:
         if client.running(timeout=0.5):
             return 0
-        done, status = os.waitpid(child, os.WNOHANG)
+        try:
+            done, status = os.waitpid(child, os.WNOHANG)
+        except ChildProcessError:  # SIGCHLD ignored: it ended and was reaped, status unknown
+            return 0 if client.running(timeout=1.0) else 1
         if done:
             # Lost a race (0: the other daemon answers) or failed to start.
             code = os.waitstatus_to_exitcode(status)
