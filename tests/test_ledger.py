@@ -74,6 +74,27 @@ def test_a_new_ledger_locked_by_another_first_connection_is_waited_for(tmp_path:
     db.close()
 
 
+def test_a_ledger_locked_past_the_busy_timeout_is_one_clear_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from codetier.cli import main
+    from codetier.ledger import db as ledger_db
+
+    home = tmp_path / "home"
+    home.mkdir()
+    other = sqlite3.connect(home / "ledger.db", isolation_level=None)  # not in WAL mode yet
+    other.execute("BEGIN EXCLUSIVE")  # held for the whole test
+    monkeypatch.setattr(ledger_db, "BUSY_TIMEOUT_MS", 200)
+    monkeypatch.setenv("CODETIER_HOME", str(home))
+    try:
+        assert main(["spend"]) == 2
+    finally:
+        other.close()
+    err = capsys.readouterr().err
+    assert err.strip().count("\n") == 0 and "Traceback" not in err
+    assert f"the ledger at {home / 'ledger.db'} stayed locked by another process" in err
+
+
 def test_wal_and_busy_timeout(tmp_path: Path) -> None:
     db = ledger.connect(tmp_path / "l.db")
     assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)

@@ -109,10 +109,14 @@ def connect(path: Path | None = None) -> sqlite3.Connection:
     except sqlite3.DatabaseError as e:
         db.close()
         if isinstance(e, sqlite3.OperationalError) and "locked" in str(e):
-            raise  # busy past the timeout: not the file's fault
-        raise UsageError(
-            f"the ledger at {path} cannot be used: {e} (move it aside to start a new one)"
-        ) from None
+            raise UsageError(
+                f"the ledger at {path} stayed locked by another process for {BUSY_TIMEOUT_MS // 1000} s: "
+                "try again once it is done"
+            ) from None
+        # Only a damaged or foreign file is the file's fault; a full disk, say, is not.
+        damaged = getattr(e, "sqlite_errorname", "") in ("SQLITE_NOTADB", "SQLITE_CORRUPT")
+        hint = " (move it aside to start a new one)" if damaged else ""
+        raise UsageError(f"the ledger at {path} cannot be used: {e}{hint}") from None
     return db
 
 
