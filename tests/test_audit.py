@@ -168,6 +168,18 @@ def test_lone_surrogates_in_ids_and_names_are_audited_and_imported(
     assert storable("é 😀 \udc00x") == "é 😀 \ufffdx" and storable(None) is None  # pairs kept
 
 
+def test_a_model_with_no_price_and_a_lone_surrogate_is_named_alike_everywhere(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "projects"
+    write(root / "-w" / "s.jsonl", [usage_line("m1", "r1", "acme-\ud800", "2026-11-20T10:00:01Z", 10, 5)])
+    data = audit(capsys, str(root))
+    assert data["scan"]["unpriced_models"] == ["acme-\ufffd"]
+    assert [m["model"] for d in data["daily"] for m in d["models"]] == ["acme-\ufffd"]
+    assert main(["audit", str(root)]) == 0  # the terminal report too
+    assert "acme-\ufffd" in capsys.readouterr().out
+
+
 def test_import_after_plain_runs_reads_the_rows_again(
     claude: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 
 from codetier.audit import changes, discover
 from codetier.audit.changes import FileJob
+from codetier.audit.lines import storable
 from codetier.audit.reader import VALUES, FileResult
 from codetier.audit.rollup import PromptKey, Rollup, UsageKey
 from codetier.audit.workers import _no_gc, _results, new_bytes
@@ -161,7 +162,7 @@ def _ingest(
     except BaseException:
         db.execute("ROLLBACK")
         raise
-    stats.unpriced = tuple(sorted(unpriced))
+    stats.unpriced = tuple(sorted({storable(model) for model in unpriced}))  # as the tables name them
     return stats
 
 
