@@ -209,6 +209,35 @@ def test_an_interrupted_wait_leaves_no_child_and_no_fd(tree: Path) -> None:
         os.waitpid(pid, os.WNOHANG)  # reaped
 
 
+def test_a_file_cut_short_in_place_is_read_again_from_the_start(
+    tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Truncated below the stored offset (same inode, same first bytes) and written again:
+    the new lines after the cut must not be skipped."""
+    f = tree / "-w" / "s1.jsonl"
+    f.write_text("".join(LINE % (i, i) for i in range(10, 20)))
+    assert main(["audit", "--json", str(tree)]) == 0
+    assert json.loads(capsys.readouterr().out)["totals"]["entries"] == 13
+    with f.open("r+") as h:
+        h.truncate(len(LINE % (10, 10)) * 5)  # five lines kept: more than HEAD bytes
+    with f.open("a") as h:
+        h.write(LINE % (99, 99))
+    assert main(["audit", "--json", str(tree)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["scan"]["new_entries"] == 1 and data["totals"]["entries"] == 14
+
+
+def test_names_that_escape_alike_are_still_two_files(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A name that is not UTF-8 and one spelling its byte with a backslash: lines with no
+    id of their own are keyed by file and offset, and must not be taken for each other."""
+    no_id = LINE.replace('"requestId":"r%d",', "").replace('"id":"m%d",', "")
+    (tree / "-w" / "b\udcff.jsonl").write_text(no_id)  # the bytes b"b\xff.jsonl"
+    (tree / "-w" / "b\\xff.jsonl").write_text(no_id)  # a backslash, an x and two f's
+    assert main(["audit", "--json", str(tree)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["totals"]["entries"] == 6 and data["scan"]["duplicates"] == 0
+
+
 def test_a_file_name_that_is_not_utf8_is_kept_and_read_once(
     tree: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -221,9 +221,9 @@ def _fast(
 def read(path: str | Path, progress: Progress) -> Iterator[Usage | Prompt]:
     """Usage entries and prompts from `progress.offset` on."""
     previous = [""]  # requestId of the last usage line that parsed
-    # In the keys of lines with no id of their own: a name that is not UTF-8 (Python gives
-    # its bytes as surrogates) is spelled with \x escapes, which the ledger can store.
-    name = str(path).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    # In the keys of lines with no id of their own. A name that is not UTF-8 comes with
+    # surrogates: key_hash takes them, and kept as they are, no two names give one key.
+    name = str(path)
     for base, block in _blocks(path, progress):
         yield from _block(block, base, name, progress, previous, whole=True, count=True)
 
