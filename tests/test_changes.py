@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import errno
+import io
 import json
 import os
 import signal
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ import pytest
 from codetier import ledger
 from codetier.audit import changes, discover
 from codetier.cli import main
+from codetier.cli.audit_run import render
 from codetier.paths import ledger_path
 
 FORKS = hasattr(os, "fork") and (os.cpu_count() or 1) >= 2
@@ -272,3 +275,43 @@ def test_import_skips_a_listed_file_that_cannot_be_read(
     assert main(["audit", "--json", "--import", str(tree)]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["scan"]["files"] == 5 and data["imported"] == 4
+
+
+def test_a_fifo_is_not_listed_and_named_alone_is_a_clear_error(
+    tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fifo = tree / "-w" / "pipe.jsonl"
+    os.mkfifo(fifo)  # opening it to read would wait for a writer for good
+    assert str(fifo) not in {p for p, _, _ in discover.stats([tree])}
+    assert main(["audit", str(fifo)]) == 2
+    assert capsys.readouterr().err.strip().endswith("pipe.jsonl: not a regular file or directory")
+
+
+@pytest.mark.skipif(not FORKS, reason="forks on two cores")
+def test_a_file_gone_between_listing_and_reading_is_skipped_and_named(tree: Path) -> None:
+    """Claude Code may delete a session while the audit runs: the file is listed (here by
+    the forked child, waited for until it is done) and gone when the reader opens it."""
+    from codetier.audit import pipeline
+    from codetier.cli.common import load
+
+    early = changes.Early(ledger_path(), [tree])
+    deadline = time.monotonic() + 30
+    while Path(f"/proc/{early.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+        assert time.monotonic() < deadline, "the child did not finish"
+        time.sleep(0.01)
+    gone = tree / "-v" / "s3.jsonl"
+    gone.unlink()
+    try:
+        data = pipeline.audit([tree], None, load()[1], early=early)
+    finally:
+        early.close()
+    assert data["scan"]["unreadable"] == [f"{gone}: No such file or directory"]
+    assert data["scan"]["files_read"] == 3 and data["totals"]["entries"] == 3
+    shown = io.StringIO()
+    render(data, shown, color=False)
+    assert f"could not read {gone}: No such file or directory (tried again next run)" in " ".join(
+        shown.getvalue().split()
+    )
+    gone.write_text(LINE % (4, 4))  # back: it was not stored, so it is read next run
+    again = pipeline.audit([tree], None, load()[1])
+    assert again["scan"]["unreadable"] == [] and again["totals"]["entries"] == 4

@@ -46,6 +46,14 @@ def file_head(path: str, upto: int) -> str:
         return str(sha1(f.read(min(HEAD, upto))).hexdigest())
 
 
+def _head_or_none(path: str, upto: int) -> str | None:
+    """file_head, or None when the file cannot be read now (the reader says so)."""
+    try:
+        return file_head(path, upto)
+    except OSError:
+        return None
+
+
 def stored(path: str) -> str | bytes:
     """A path as audit_files keeps it: its text, or its bytes when the name is not UTF-8
     (undecodable bytes come to us as surrogates, which SQLite's text cannot hold)."""
@@ -77,7 +85,7 @@ def pending(seen: Known, listed: Iterable[tuple[str, int, int]]) -> tuple[int, l
             was_inode, was_size, offset, head, task, tier = seen[path]
             if size == was_size and inode == was_inode:
                 continue  # unchanged since the last run
-            if inode != was_inode or size < offset or file_head(path, offset) != head:
+            if inode != was_inode or size < offset or _head_or_none(path, offset) not in (head, None):
                 offset, task, tier, head = 0, None, None, None  # replaced or rewritten: read it again
         jobs.append(FileJob(path, inode, offset, task, tier, head if offset >= HEAD else None, size))
     return files, jobs

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from stat import S_ISREG
 
 from codetier.errors import UsageError
 
@@ -38,7 +39,8 @@ def stats(paths: Sequence[Path]) -> Iterator[tuple[str, int, int]]:
             yield _stat(str(base))
             continue
         if not base.is_dir():
-            raise UsageError(f"{base}: no such file or directory")
+            what = "not a regular file or directory" if base.exists() else "no such file or directory"
+            raise UsageError(f"{base}: {what}")
         found: list[tuple[str, int, int]] = []
         _scan(str(base), found)
         found.sort()  # by path (paths differ: the rest is never compared)
@@ -74,4 +76,5 @@ def _scan(folder: str, found: list[tuple[str, int, int]]) -> None:
             except OSError:
                 found.append((e.path, 0, -1))
             else:
-                found.append((e.path, st.st_ino, st.st_size))
+                if S_ISREG(st.st_mode):  # not a fifo, which would block the reader for good
+                    found.append((e.path, st.st_ino, st.st_size))

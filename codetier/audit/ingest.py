@@ -38,6 +38,7 @@ class Stats:
         "malformed",
         "prompts",
         "unpriced",
+        "unreadable",
     )
 
     def __init__(self) -> None:
@@ -45,6 +46,7 @@ class Stats:
         self.entries = 0  # new deduplicated usage entries
         self.duplicates = self.prompts = 0
         self.unpriced: tuple[str, ...] = ()
+        self.unreadable: list[str] = []  # "path: reason" of each file that could not be opened
 
 
 def _jobs(
@@ -113,6 +115,9 @@ def _ingest(
         for r in _results(jobs, reg, unpriced):
             stats.duplicates += r.repeats
             rollup.merge(r.rollup)  # then take back what is dropped here
+            if r.error is not None:  # nothing read, nothing stored: tried again next run
+                stats.unreadable.append(r.error)
+                continue
             if _all_new(seen, r.usage):  # the usual case, in C: nothing to take back
                 seen.update(r.usage)
             else:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from codetier.audit.hiding import import_hiding
 from codetier.audit.lines import NOT_PROMPTS, SYNTHETIC, Progress, Prompt, Usage, read_lines, timestamp
@@ -81,10 +81,11 @@ class _Slow(Exception):
 _AT_BYTE = re.compile(r"\(byte (\d+)\)$")
 
 
-def _blocks(path: str | Path, progress: Progress) -> Iterator[tuple[int, bytes]]:
-    """(file offset, block of whole lines) from `progress.offset` on, updating it.
-    A last line without its newline is still being written: it is left for later."""
-    with open(path, "rb") as f:
+def _blocks(f: BinaryIO, progress: Progress) -> Iterator[tuple[int, bytes]]:
+    """(file offset, block of whole lines) from `progress.offset` on, updating it; the file
+    is closed at the end. A last line without its newline is still being written: it is
+    left for later."""
+    with f:
         f.seek(progress.offset)
         pending: list[bytes] = []  # the start of a line, kept until its end is read
         while data := f.read(CHUNK):
@@ -219,12 +220,16 @@ def _fast(
 
 
 def read(path: str | Path, progress: Progress) -> Iterator[Usage | Prompt]:
-    """Usage entries and prompts from `progress.offset` on."""
-    previous = [""]  # requestId of the last usage line that parsed
+    """Usage entries and prompts from `progress.offset` on. The file is opened at once:
+    one that cannot be read raises OSError here, not at the first entry."""
     # In the keys of lines with no id of their own. A name that is not UTF-8 comes with
     # surrogates: key_hash takes them, and kept as they are, no two names give one key.
-    name = str(path)
-    for base, block in _blocks(path, progress):
+    return _entries(open(path, "rb"), str(path), progress)  # closed by _blocks
+
+
+def _entries(f: BinaryIO, name: str, progress: Progress) -> Iterator[Usage | Prompt]:
+    previous = [""]  # requestId of the last usage line that parsed
+    for base, block in _blocks(f, progress):
         yield from _block(block, base, name, progress, previous, whole=True, count=True)
 
 

@@ -54,6 +54,7 @@ class FileResult(NamedTuple):
     rollup: Rollup  # the sums of this file's and earlier ones' entries when handed over (see Reader.take)
     head: str  # the hash of the file's first bytes (see file_head), worked out here, off the main process
     rows: list[tuple[Any, ...]]  # whole usage rows (see ROW), when the Reader was asked for them
+    error: str | None = None  # why the file could not be read (it is skipped, and tried again next run)
 
 
 # The columns of a whole usage row, as `--import` reads them (see `entries`).
@@ -98,7 +99,13 @@ class Reader:
         rollup = self.total
         progress = lines.Progress(job.offset)
         last, repeats = None, 0
-        for entry in parse.read(job.path, progress):
+        try:
+            found = parse.read(job.path, progress)
+        except OSError as e:  # gone since it was listed, or not ours to read
+            shown = job.path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            return FileResult(job, progress, task, tier, keys, values, [], prompts, pvalues, [], 0, Rollup(),
+                              "", rows, f"{shown}: {e.strerror or e}")  # fmt: skip
+        for entry in found:
             ts = entry[1]  # Usage and Prompt both start (key, ts)
             if ts.tzinfo is UTC:  # as Claude Code writes them ("...Z"): the fields are UTC already
                 hour = ts.toordinal() * 24 + ts.hour - EPOCH_HOURS  # ~0.2 µs, not ~0.4 by timestamp()

@@ -121,6 +121,7 @@ def build(db: sqlite3.Connection, reg: Registry, stats: Any, since: dt.date | No
             "duplicates": stats.duplicates,
             "new_prompts": stats.prompts,
             "unpriced_models": list(stats.unpriced),
+            "unreadable": list(stats.unreadable),
         },
         "totals": totals,
         "daily": days,

@@ -123,6 +123,9 @@ def render(data: dict[str, Any], file: Any = None, *, color: bool = True) -> Non
     )
     if scan["unpriced_models"]:
         line += f"; no price for {', '.join(scan['unpriced_models'])} (counted at $0)"
+    if unreadable := scan["unreadable"]:
+        more = [f"{len(unreadable) - 3} more"] if len(unreadable) > 3 else []
+        line += f"; could not read {'; '.join(unreadable[:3] + more)} (tried again next run)"
     if "imported" in data:
         line += f"; imported {data['imported']} rows into the ledger"
     console.print(line)
