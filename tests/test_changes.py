@@ -75,7 +75,7 @@ def test_the_child_finds_what_a_repeat_run_would(tree: Path) -> None:
         f.write(LINE % (6, 6))
     replaced.unlink()
     replaced.write_text(LINE % (7, 7) + LINE % (8, 8))  # a new file (and inode) by the same name
-    early = changes.Early(ledger_path(), [tree])
+    early = changes.PendingChild(ledger_path(), [tree])
     assert early.pid  # it forked
     got = early.result()
     assert got == in_process([tree])
@@ -87,7 +87,7 @@ def test_the_child_finds_what_a_repeat_run_would(tree: Path) -> None:
 
 @pytest.mark.skipif(not FORKS, reason="forks on two cores")
 def test_with_no_ledger_yet_everything_is_new_and_none_is_made(tree: Path) -> None:
-    got = changes.Early(ledger_path(), [tree]).result()
+    got = changes.PendingChild(ledger_path(), [tree]).result()
     assert not ledger_path().exists()
     assert got is not None and got[0] == 5
     assert sorted(j.path for j in got[1]) == sorted(p for p, _, size in discover.stats([tree]) if size >= 0)
@@ -98,7 +98,7 @@ def test_with_no_ledger_yet_everything_is_new_and_none_is_made(tree: Path) -> No
 def test_a_ledger_older_than_the_audit_tables_knows_nothing(tree: Path) -> None:
     ledger_path().parent.mkdir(parents=True, exist_ok=True)
     sqlite3.connect(ledger_path()).execute("CREATE TABLE migrations (name TEXT)").connection.close()
-    got = changes.Early(ledger_path(), [tree]).result()
+    got = changes.PendingChild(ledger_path(), [tree]).result()
     assert got is not None and len(got[1]) == 4
 
 
@@ -108,7 +108,7 @@ def test_a_ledger_the_child_cannot_read_is_left_to_the_caller(
 ) -> None:
     ledger_path().parent.mkdir(parents=True, exist_ok=True)
     ledger_path().write_bytes(b"not a database" * 100)
-    assert changes.Early(ledger_path(), [tree]).result() is None
+    assert changes.PendingChild(ledger_path(), [tree]).result() is None
     assert main(["audit", str(tree)]) == 2  # the CLI's own, clear error
     assert "cannot be used: file is not a database" in capsys.readouterr().err
 
@@ -118,7 +118,7 @@ def test_with_other_threads_running_it_does_not_fork(tree: Path) -> None:
     other = threading.Thread(target=stop.wait)
     other.start()
     try:
-        early = changes.Early(ledger_path(), [tree])
+        early = changes.PendingChild(ledger_path(), [tree])
         assert early.pid == 0 and early.result() is None
     finally:
         stop.set()
@@ -126,7 +126,7 @@ def test_with_other_threads_running_it_does_not_fork(tree: Path) -> None:
 
 
 def test_a_missing_path_is_the_same_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    early = changes.Early(ledger_path(), [tmp_path / "nowhere"])
+    early = changes.PendingChild(ledger_path(), [tmp_path / "nowhere"])
     assert bool(early.pid) == FORKS
     assert early.result() is None  # the child failed (or there was none)
     assert main(["audit", str(tmp_path / "nowhere")]) == 2
@@ -135,7 +135,7 @@ def test_a_missing_path_is_the_same_clear_error(tmp_path: Path, capsys: pytest.C
 
 @pytest.mark.skipif(not FORKS, reason="forks on two cores")
 def test_close_reaps_a_child_never_asked(tree: Path) -> None:
-    early = changes.Early(ledger_path(), [tree])
+    early = changes.PendingChild(ledger_path(), [tree])
     pid = early.pid
     assert pid
     early.close()
@@ -158,7 +158,7 @@ def test_when_the_system_cannot_fork_the_caller_works_it_out(
     before = open_fds()
     with monkeypatch.context() as m:
         m.setattr(os, "fork", no_fork)
-        early = changes.Early(ledger_path(), [tree])
+        early = changes.PendingChild(ledger_path(), [tree])
         assert early.pid == 0 and early.result() is None
         assert main(["audit", "--json", str(tree)]) == 0
     assert open_fds() == before  # the pipe was closed
@@ -171,7 +171,7 @@ def test_with_sigchld_ignored_the_child_is_still_used(tree: Path, capsys: pytest
     the system, and waiting for one finds none."""
     was = signal.signal(signal.SIGCHLD, signal.SIG_IGN)
     try:
-        early = changes.Early(ledger_path(), [tree])
+        early = changes.PendingChild(ledger_path(), [tree])
         assert early.pid
         got = early.result()
         assert got is not None and got[0] == 5
@@ -193,7 +193,7 @@ def test_an_interrupted_wait_leaves_no_child_and_no_fd(tree: Path) -> None:
         raise KeyboardInterrupt
 
     was = signal.signal(signal.SIGALRM, interrupt)
-    early = changes.Early(ledger_path(), [tree])
+    early = changes.PendingChild(ledger_path(), [tree])
     pid = early.pid
     try:
         assert pid
@@ -294,7 +294,7 @@ def test_a_file_gone_between_listing_and_reading_is_skipped_and_named(tree: Path
     from codetier.audit import pipeline
     from codetier.cli.common import load
 
-    early = changes.Early(ledger_path(), [tree])
+    early = changes.PendingChild(ledger_path(), [tree])
     deadline = time.monotonic() + 30
     while Path(f"/proc/{early.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
         assert time.monotonic() < deadline, "the child did not finish"

@@ -3,7 +3,7 @@ offset, inode and first-bytes hash the audit tables keep for it.
 
 A repeat audit lists and stats thousands of files (~15 ms) and reads their rows
 from the ledger before it knows the few that grew; it also spends ~40 ms
-importing what reads them. `Early` works the first part out in a forked child
+importing what reads them. `PendingChild` works the first part out in a forked child
 while the CLI imports, on the second core. This module stays light (no msgspec)
 so that the child starts at once.
 """
@@ -54,7 +54,7 @@ def _head_or_none(path: str, upto: int) -> str | None:
         return None
 
 
-def stored(path: str) -> str | bytes:
+def as_stored(path: str) -> str | bytes:
     """A path as audit_files keeps it: its text, or its bytes when the name is not UTF-8
     (undecodable bytes come to us as surrogates, which SQLite's text cannot hold)."""
     if not path.isascii():
@@ -109,7 +109,7 @@ def _pending_at(ledger: Path, paths: Sequence[Path]) -> tuple[int, list[tuple[ob
     return files, [tuple(j) for j in jobs]
 
 
-class Early:
+class PendingChild:
     """`pending` for `paths` against `ledger`, worked out by a forked child while this
     process goes on. Forks only where that is safe and helps (see forks.safe; a second
     core); otherwise, or when the fork or the child fails, `result` gives None and the

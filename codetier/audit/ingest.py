@@ -50,7 +50,7 @@ class Stats:
 
 
 def _jobs(
-    db: sqlite3.Connection, paths: Sequence[Path], stats: Stats, early: changes.Early | None = None
+    db: sqlite3.Connection, paths: Sequence[Path], stats: Stats, early: changes.PendingChild | None = None
 ) -> list[FileJob]:
     """The files with something new, each from where the last run stopped."""
     got = early.result() if early else None
@@ -83,11 +83,11 @@ def ingest(
     paths: Sequence[Path],
     reg: Registry,
     limit: int | None = None,
-    early: changes.Early | None = None,
+    early: changes.PendingChild | None = None,
 ) -> Stats:
     """Read what is new in every transcript below `paths` into the audit tables. With
     `limit`, raises TooMuch instead when that many bytes or more are new. `early`, when
-    given, is working out what is new already (see changes.Early)."""
+    given, is working out what is new already (see changes.PendingChild)."""
     with _no_gc():
         return _ingest(db, paths, reg, limit, early)
 
@@ -97,7 +97,7 @@ def _ingest(
     paths: Sequence[Path],
     reg: Registry,
     limit: int | None,
-    early: changes.Early | None,
+    early: changes.PendingChild | None,
 ) -> Stats:
     stats, unpriced, rollup = Stats(), set[str](), Rollup()
     jobs = _jobs(db, paths, stats, early)
@@ -141,7 +141,7 @@ def _ingest(
             stats.bytes += r.progress.bytes
             stats.lines += r.progress.lines
             stats.malformed += r.progress.malformed
-            path, offset = changes.stored(r.job.path), r.progress.offset
+            path, offset = changes.as_stored(r.job.path), r.progress.offset
             files.append((path, r.job.inode, offset, offset, r.head, r.task, r.tier))
         # Take back what earlier runs counted: each key's first copy in this run (later
         # copies were taken back above). Sets in C first: usually nothing is old.

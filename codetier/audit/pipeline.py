@@ -20,7 +20,7 @@ def audit(
     *,
     do_import: bool = False,
     limit: int | None = None,
-    early: changes.Early | None = None,
+    early: changes.PendingChild | None = None,
 ) -> dict[str, Any]:
     """The report (schema codetier.audit/1). With `limit`, raises ingest.TooMuch rather than
     read that many new bytes or more, before anything is written. `early`: see ingest."""

@@ -44,7 +44,7 @@ def run(paths: tuple[Path, ...], since: str | None, as_json: bool, do_import: bo
         from codetier.audit import changes
         from codetier.paths import ledger_path
 
-        early = changes.Early(ledger_path(), roots)  # a child finds what is new while we import
+        early = changes.PendingChild(ledger_path(), roots)  # a child finds what is new while we import
         try:
             from codetier.audit import pipeline
             from codetier.cli.common import load
