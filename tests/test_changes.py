@@ -230,17 +230,6 @@ def test_a_file_cut_short_in_place_is_read_again_from_the_start(
     assert data["scan"]["new_entries"] == 1 and data["totals"]["entries"] == 14
 
 
-def test_names_that_escape_alike_are_still_two_files(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """A name that is not UTF-8 and one spelling its byte with a backslash: lines with no
-    id of their own are keyed by file and offset, and must not be taken for each other."""
-    no_id = LINE.replace('"requestId":"r%d",', "").replace('"id":"m%d",', "")
-    (tree / "-w" / "b\udcff.jsonl").write_text(no_id)  # the bytes b"b\xff.jsonl"
-    (tree / "-w" / "b\\xff.jsonl").write_text(no_id)  # a backslash, an x and two f's
-    assert main(["audit", "--json", str(tree)]) == 0
-    data = json.loads(capsys.readouterr().out)
-    assert data["totals"]["entries"] == 6 and data["scan"]["duplicates"] == 0
-
-
 def test_a_file_name_that_is_not_utf8_is_kept_and_read_once(
     tree: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

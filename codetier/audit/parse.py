@@ -222,9 +222,10 @@ def _fast(
 def read(path: str | Path, progress: Progress) -> Iterator[Usage | Prompt]:
     """Usage entries and prompts from `progress.offset` on. The file is opened at once:
     one that cannot be read raises OSError here, not at the first entry."""
-    # In the keys of lines with no id of their own. A name that is not UTF-8 comes with
-    # surrogates: key_hash takes them, and kept as they are, no two names give one key.
-    return _entries(open(path, "rb"), str(path), progress)  # closed by _blocks
+    # In the keys of lines with no id of their own, a name that is not UTF-8 (Python gives
+    # its bytes as surrogates) is spelled with \x escapes, as ledgers already store them.
+    name = str(path).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return _entries(open(path, "rb"), name, progress)  # closed by _blocks
 
 
 def _entries(f: BinaryIO, name: str, progress: Progress) -> Iterator[Usage | Prompt]:
