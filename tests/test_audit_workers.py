@@ -6,6 +6,7 @@ import errno
 import os
 import signal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from audit_support import audit, prompt_line, usage_line, write
@@ -13,14 +14,23 @@ from audit_support import audit, prompt_line, usage_line, write
 from codetier import ledger
 
 
-def test_a_pool_of_processes_gives_the_same_report(
-    claude: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def serial_then_parallel(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> dict[str, Any]:
+    """The report read in this process; later audits start from a new ledger and read in parallel."""
     from codetier.audit import workers
 
     serial = audit(capsys)
     monkeypatch.setenv("CODETIER_HOME", str(tmp_path / "other-home"))
     monkeypatch.setattr(workers, "PARALLEL_BYTES", 0)
+    return serial
+
+
+def test_a_pool_of_processes_gives_the_same_report(
+    claude: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+
+    serial = serial_then_parallel(capsys, monkeypatch, tmp_path)
     pooled = audit(capsys)
     assert pooled["daily"] == serial["daily"] and pooled["routing"] == serial["routing"]
     assert pooled["scan"] == serial["scan"]
@@ -36,11 +46,8 @@ def test_forked_readers_give_the_same_report_however_children_go(
 ) -> None:
     """SIGCHLD ignored (as some launchers leave it) reaps the children for us; a system out
     of processes cannot fork them: either way the report is the same, no fd is left open."""
-    from codetier.audit import workers
 
-    serial = audit(capsys)
-    monkeypatch.setenv("CODETIER_HOME", str(tmp_path / "other-home"))
-    monkeypatch.setattr(workers, "PARALLEL_BYTES", 0)
+    serial = serial_then_parallel(capsys, monkeypatch, tmp_path)
     before = set(os.listdir("/proc/self/fd"))
     was = signal.getsignal(signal.SIGCHLD)
     if how == "cannot fork":
@@ -76,9 +83,7 @@ def test_forked_readers_over_many_batches_take_back_repeated_prompts(
              usage_line("s1", "rs1", "claude-opus-5", "2026-11-21T09:00:05Z", 7, 7)]  # fmt: skip
     for i in range(12):
         write(claude / "projects" / "-work-app" / f"resumed-{i:02d}.jsonl", first)
-    serial = audit(capsys)
-    monkeypatch.setenv("CODETIER_HOME", str(tmp_path / "other-home"))
-    monkeypatch.setattr(workers, "PARALLEL_BYTES", 0)
+    serial = serial_then_parallel(capsys, monkeypatch, tmp_path)
     monkeypatch.setattr(workers, "BATCH", batch)
     forked = audit(capsys)
     assert forked["daily"] == serial["daily"] and forked["routing"] == serial["routing"]
@@ -117,11 +122,7 @@ def test_with_other_threads_running_a_spawned_pool_reads_the_same(
     """Forking with other threads running is unsafe: the spawn pool takes over, same report."""
     import threading
 
-    from codetier.audit import workers
-
-    serial = audit(capsys)
-    monkeypatch.setenv("CODETIER_HOME", str(tmp_path / "other-home"))
-    monkeypatch.setattr(workers, "PARALLEL_BYTES", 0)
+    serial = serial_then_parallel(capsys, monkeypatch, tmp_path)
     monkeypatch.setattr(threading, "active_count", lambda: 2)
     spawned = audit(capsys)
     assert spawned["daily"] == serial["daily"] and spawned["scan"] == serial["scan"]
