@@ -116,7 +116,8 @@ class PendingChild:
     caller works it out itself (so a missing path is the same error either way)."""
 
     def __init__(self, ledger: Path, paths: Sequence[Path]) -> None:
-        self.pid, self.fd = 0, -1
+        self.child: forks.Child | None = None
+        self.fd = -1
         if not forks.safe() or (os.cpu_count() or 1) < 2:
             return
         read_fd, write_fd = os.pipe()
@@ -136,17 +137,22 @@ class PendingChild:
             finally:
                 os._exit(code)
         os.close(write_fd)
-        self.pid, self.fd = pid, read_fd
+        self.child, self.fd = forks.Child(pid), read_fd
+
+    @property
+    def pid(self) -> int:
+        """The child's pid while it is held, else 0."""
+        return self.child.pid if self.child else 0
 
     def result(self) -> tuple[int, list[FileJob]] | None:
         """What `pending` gives, or None if the child did not work it out."""
-        if not self.pid:
+        if self.child is None:
             return None
         fd, self.fd = self.fd, -1  # closed below, come what may
         with os.fdopen(fd, "rb") as f:
             data = f.read()
-        status = forks.reap(self.pid)
-        self.pid = 0
+        status = self.child.wait()
+        self.child = None
         # None: reaped for us, status unknown; the data tells (written whole or not at all)
         if status:
             return None
@@ -161,6 +167,6 @@ class PendingChild:
         if self.fd >= 0:
             os.close(self.fd)
             self.fd = -1
-        if self.pid:
-            forks.stop(self.pid)
-            self.pid = 0
+        if self.child is not None:
+            self.child.stop()
+            self.child = None

@@ -1,9 +1,10 @@
-"""Forked helpers of an audit: when forking is safe, and reaping a child whatever the
-parent's SIGCHLD disposition."""
+"""Forked helpers of an audit: when forking is safe, and a child that can be waited for
+and stopped whatever the parent's SIGCHLD disposition."""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import signal
 import sys
@@ -16,17 +17,53 @@ def safe() -> bool:
     return sys.platform == "linux" and not (threading and threading.active_count() > 1)
 
 
-def reap(pid: int) -> int | None:
-    """Wait for a child: its wait status, or None when the system reaped it already
-    (SIGCHLD ignored, as some launchers leave it, which survives exec)."""
-    try:
-        return os.waitpid(pid, 0)[1]
-    except ChildProcessError:
-        return None
+class Child:
+    """A forked child, made in the parent right after the fork. With SIGCHLD ignored (as
+    some launchers leave it, and it survives exec) the system reaps a child as it ends, and
+    its pid may go to another process: so the child is held by a pidfd (Linux 5.3), and
+    waited for and signalled through it, never by pid alone."""
 
+    __slots__ = ("_pidfd", "pid")
 
-def stop(pid: int) -> None:
-    """End a child (gone already when it finished) and reap it."""
-    with contextlib.suppress(OSError):
-        os.kill(pid, signal.SIGTERM)
-    reap(pid)
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self._pidfd: int | None = None  # None: no pidfd, see stop()
+        try:
+            self._pidfd = os.pidfd_open(pid)
+        except OSError as e:
+            if e.errno == errno.ESRCH:  # ended and reaped already: nothing to wait for
+                self.pid = 0
+        except AttributeError:  # a Python built without it
+            pass
+
+    def wait(self) -> int | None:
+        """Wait for the child to end: its exit code (minus the signal that ended it), or
+        None when the system reaped it (its status is lost). Cut short (Ctrl-C), the child
+        is still held, for stop()."""
+        if not self.pid:
+            return None
+        try:
+            if self._pidfd is None:
+                code: int | None = os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
+            else:
+                done = os.waitid(os.P_PIDFD, self._pidfd, os.WEXITED)
+                assert done is not None  # None only with WNOHANG
+                code = done.si_status if done.si_code == os.CLD_EXITED else -done.si_status
+        except ChildProcessError:
+            code = None
+        if self._pidfd is not None:
+            os.close(self._pidfd)
+        self.pid, self._pidfd = 0, None
+        return code
+
+    def stop(self) -> None:
+        """End the child (gone already when it finished) and reap it."""
+        if not self.pid:
+            return
+        with contextlib.suppress(OSError):
+            if self._pidfd is not None:
+                signal.pidfd_send_signal(self._pidfd, signal.SIGTERM)
+            elif signal.getsignal(signal.SIGCHLD) != signal.SIG_IGN:  # its pid is ours till reaped
+                os.kill(self.pid, signal.SIGTERM)
+            # else: unsafe to signal by pid; the child ends by itself once its pipe is closed
+        self.wait()

@@ -19,6 +19,7 @@ PARALLEL_BYTES = 32_000_000
 BATCH = 8  # files per task sent to the pool
 
 _reader: Reader | None = None
+Children = list[tuple[forks.Child, Any]]  # each with the read end of its pipe
 
 
 def _init_worker(reg: Registry, rows: bool) -> None:
@@ -94,13 +95,13 @@ def _here(jobs: list[FileJob], reg: Registry, rows: bool, unpriced: set[str]) ->
     unpriced.update(reader.prices.unpriced)
 
 
-def _fork(batches: list[list[FileJob]], reg: Registry, rows: bool, n: int) -> list[tuple[int, Any]] | None:
+def _fork(batches: list[list[FileJob]], reg: Registry, rows: bool, n: int) -> Children | None:
     """`n` forked children, child k reading batches k, k+n, ... and sending its results
     down a pipe; None (and no child left) when the system cannot fork now. Lighter than a
     multiprocessing.Pool, whose three helper threads cost the parent ~0.5 s of CPU here."""
     import pickle
 
-    children: list[tuple[int, Any]] = []
+    children: Children = []
     try:
         for k in range(n):
             read_fd, write_fd = os.pipe()
@@ -136,14 +137,14 @@ def _fork(batches: list[list[FileJob]], reg: Registry, rows: bool, n: int) -> li
                 finally:
                     os._exit(code)
             os.close(write_fd)
-            children.append((pid, os.fdopen(read_fd, "rb")))
+            children.append((forks.Child(pid), os.fdopen(read_fd, "rb")))
     except BaseException:
         _end(children)
         raise
     return children
 
 
-def _collect(children: list[tuple[int, Any]], batches: int, unpriced: set[str]) -> Iterator[FileResult]:
+def _collect(children: Children, batches: int, unpriced: set[str]) -> Iterator[FileResult]:
     """The children's results, batch by batch in order; the children ended and reaped after."""
     import pickle
 
@@ -162,7 +163,7 @@ def _collect(children: list[tuple[int, Any]], batches: int, unpriced: set[str]) 
         _end(children)
 
 
-def _end(children: list[tuple[int, Any]]) -> None:
-    for pid, f in children:
+def _end(children: Children) -> None:
+    for child, f in children:
         f.close()
-        forks.stop(pid)
+        child.stop()
