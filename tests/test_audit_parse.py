@@ -96,7 +96,8 @@ def test_a_block_of_odd_lines_is_read_line_by_line_without_recursing(tmp_path: P
     path = tmp_path / "t.jsonl"
     path.write_bytes(text)
     fast, slow = lines.Progress(), lines.Progress()
-    got = list(parse.read(path, fast))
+    with path.open("rb") as f:
+        got = list(parse.read(f, fast))
     assert got == list(lines.read_lines(text, 0, str(path), slow, [""])) and len(got) == 200
     assert (fast.malformed, fast.lines) == (20_000, 20_000)
 
@@ -123,6 +124,7 @@ def test_reading_in_chunks_shorter_than_a_line_loses_nothing(
     path = tmp_path / "t.jsonl"
     path.write_bytes(text + b'{"type":"user","mess')
     fast, slow = lines.Progress(), lines.Progress()
-    got = list(parse.read(path, fast))
+    with path.open("rb") as f:
+        got = list(parse.read(f, fast))
     assert got == list(lines.read_lines(text, 0, str(path), slow, [""]))
     assert (fast.offset, fast.lines, fast.malformed) == (len(text), text.count(b"\n"), slow.malformed)

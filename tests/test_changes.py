@@ -11,6 +11,7 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -304,3 +305,26 @@ def test_a_file_gone_between_listing_and_reading_is_skipped_and_named(tree: Path
     gone.write_text(LINE % (4, 4))  # back: it was not stored, so it is read next run
     again = pipeline.audit([tree], None, load()[1])
     assert again["scan"]["unreadable"] == [] and again["totals"]["entries"] == 4
+
+
+def test_a_file_deleted_while_it_is_read_is_read_to_the_end(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An open file keeps its bytes: one deleted after the reader opened it is read whole,
+    its first bytes hashed from the open file, not looked up again by name."""
+    from codetier.audit import parse, pipeline
+    from codetier.cli.common import load
+
+    gone, read = tree / "-v" / "s3.jsonl", parse.read
+
+    def deleting(f: Any, progress: Any) -> Any:
+        for i, entry in enumerate(read(f, progress)):
+            if i == 0 and f.name == str(gone):
+                gone.unlink()
+            yield entry
+
+    monkeypatch.setattr(parse, "read", deleting)
+    data = pipeline.audit([tree], None, load()[1])
+    assert not gone.exists()
+    assert data["scan"]["unreadable"] == [] and data["scan"]["files_read"] == 4
+    assert data["totals"]["entries"] == 4

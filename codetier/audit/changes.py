@@ -15,7 +15,7 @@ import os
 import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import BinaryIO, NamedTuple
 
 from codetier.audit import discover, forks
 
@@ -40,16 +40,18 @@ class FileJob(NamedTuple):
     size: int | None = None  # as listed
 
 
-def file_head(path: str, upto: int) -> str:
-    """A hash of the bytes already read (at most HEAD of them): a rewritten file differs."""
-    with open(path, "rb") as f:
-        return str(sha1(f.read(min(HEAD, upto))).hexdigest())
+def file_head(f: BinaryIO, upto: int) -> str:
+    """A hash of the bytes already read (at most HEAD of them) of an open file: a rewritten
+    file differs. Read from the handle, not the path: a file deleted since it was opened
+    still has its bytes."""
+    return str(sha1(os.pread(f.fileno(), min(HEAD, upto), 0)).hexdigest())
 
 
 def _head_or_none(path: str, upto: int) -> str | None:
     """file_head, or None when the file cannot be read now (the reader says so)."""
     try:
-        return file_head(path, upto)
+        with open(path, "rb") as f:
+            return file_head(f, upto)
     except OSError:
         return None
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any, BinaryIO
 
 from codetier.audit.hiding import import_hiding
@@ -82,23 +81,21 @@ _AT_BYTE = re.compile(r"\(byte (\d+)\)$")
 
 
 def _blocks(f: BinaryIO, progress: Progress) -> Iterator[tuple[int, bytes]]:
-    """(file offset, block of whole lines) from `progress.offset` on, updating it; the file
-    is closed at the end. A last line without its newline is still being written: it is
-    left for later."""
-    with f:
-        f.seek(progress.offset)
-        pending: list[bytes] = []  # the start of a line, kept until its end is read
-        while data := f.read(CHUNK):
-            end = data.rfind(b"\n") + 1
-            if not end:  # a line longer than CHUNK: joined once, when its end comes
-                pending.append(data)
-                continue
-            block = b"".join((*pending, data[:end])) if pending else data[:end]
-            pending = [data[end:]] if end < len(data) else []
-            base = progress.offset
-            progress.offset += len(block)  # lines are counted by _block
-            progress.bytes += len(block)
-            yield base, block
+    """(file offset, block of whole lines) from `progress.offset` on, updating it. A last
+    line without its newline is still being written: it is left for later."""
+    f.seek(progress.offset)
+    pending: list[bytes] = []  # the start of a line, kept until its end is read
+    while data := f.read(CHUNK):
+        end = data.rfind(b"\n") + 1
+        if not end:  # a line longer than CHUNK: joined once, when its end comes
+            pending.append(data)
+            continue
+        block = b"".join((*pending, data[:end])) if pending else data[:end]
+        pending = [data[end:]] if end < len(data) else []
+        base = progress.offset
+        progress.offset += len(block)  # lines are counted by _block
+        progress.bytes += len(block)
+        yield base, block
 
 
 def _fast(
@@ -219,16 +216,12 @@ def _fast(
     return out, len(lines) if n == 0 else -1
 
 
-def read(path: str | Path, progress: Progress) -> Iterator[Usage | Prompt]:
-    """Usage entries and prompts from `progress.offset` on. The file is opened at once:
-    one that cannot be read raises OSError here, not at the first entry."""
+def read(f: BinaryIO, progress: Progress) -> Iterator[Usage | Prompt]:
+    """Usage entries and prompts of an open transcript from `progress.offset` on (the
+    caller closes it)."""
     # In the keys of lines with no id of their own, a name that is not UTF-8 (Python gives
     # its bytes as surrogates) is spelled with \x escapes, as ledgers already store them.
-    name = str(path).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    return _entries(open(path, "rb"), name, progress)  # closed by _blocks
-
-
-def _entries(f: BinaryIO, name: str, progress: Progress) -> Iterator[Usage | Prompt]:
+    name = str(f.name).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     previous = [""]  # requestId of the last usage line that parsed
     for base, block in _blocks(f, progress):
         yield from _block(block, base, name, progress, previous, whole=True, count=True)

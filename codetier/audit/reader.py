@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from array import array
-from typing import Any, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 
 from codetier.audit import lines, parse
 from codetier.audit.changes import FileJob, file_head
@@ -87,6 +87,19 @@ class Reader:
         return model
 
     def __call__(self, job: FileJob) -> FileResult:
+        progress = lines.Progress(job.offset)
+        try:
+            f = open(job.path, "rb")  # noqa: SIM115 - closed below
+        except OSError as e:  # gone since it was listed, or not ours to read
+            shown = job.path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            return FileResult(job, progress, job.task, job.tier, [], array("q"), [], [], array("q"), [], 0,
+                              Rollup(), "", [], f"{shown}: {e.strerror or e}")  # fmt: skip
+        try:
+            return self._read(job, f, progress)
+        finally:
+            f.close()
+
+    def _read(self, job: FileJob, f: BinaryIO, progress: lines.Progress) -> FileResult:
         task, tier = job.task, job.tier
         keys: list[int] = []
         values = array("q")
@@ -97,15 +110,8 @@ class Reader:
         rows: list[tuple[Any, ...]] = []
         same = self.same
         rollup = self.total
-        progress = lines.Progress(job.offset)
         last, repeats = None, 0
-        try:
-            found = parse.read(job.path, progress)
-        except OSError as e:  # gone since it was listed, or not ours to read
-            shown = job.path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-            return FileResult(job, progress, task, tier, keys, values, [], prompts, pvalues, [], 0, Rollup(),
-                              "", rows, f"{shown}: {e.strerror or e}")  # fmt: skip
-        for entry in found:
+        for entry in parse.read(f, progress):
             ts = entry[1]  # Usage and Prompt both start (key, ts)
             if ts.tzinfo is UTC:  # as Claude Code writes them ("...Z"): the fields are UTC already
                 hour = ts.toordinal() * 24 + ts.hour - EPOCH_HOURS  # ~0.2 µs, not ~0.4 by timestamp()
@@ -190,6 +196,6 @@ class Reader:
             list(pkeys),
             repeats + progress.repeats,
             Rollup(),
-            job.head or file_head(job.path, progress.offset),
+            job.head or file_head(f, progress.offset),
             rows,
         )
