@@ -5,6 +5,7 @@ import multiprocessing
 import os
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -92,7 +93,48 @@ def test_a_ledger_locked_past_the_busy_timeout_is_one_clear_line(
         other.close()
     err = capsys.readouterr().err
     assert err.strip().count("\n") == 0 and "Traceback" not in err
-    assert f"the ledger at {home / 'ledger.db'} stayed locked by another process" in err
+    assert f"the ledger at {home / 'ledger.db'} stayed locked by another process for 0.2 s" in err
+
+
+def _audit(db: sqlite3.Connection, tmp_path: Path) -> None:
+    from codetier.audit import ingest
+    from codetier.cli.common import load
+
+    transcript = tmp_path / "projects" / "-w" / "s.jsonl"
+    transcript.parent.mkdir(parents=True)
+    transcript.write_text('{"type":"user","timestamp":"2026-11-20T10:00:00Z","message":{"content":"hi"}}\n')
+    ingest.ingest(db, [transcript.parent.parent], load()[1])
+
+
+def _hold(db: sqlite3.Connection, tmp_path: Path) -> None:
+    from codetier.ledger import holds
+
+    holds.checked(db, dt.date.today(), lambda spent: (None, "fast", 1), 60)
+
+
+@pytest.mark.parametrize("write", [lambda db, _: ledger.record(db, _row(1)), _hold, _audit],
+                         ids=["record", "budget hold", "audit"])  # fmt: skip
+def test_a_write_locked_out_past_the_busy_timeout_is_one_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, write: Callable[[sqlite3.Connection, Path], None]
+) -> None:
+    """Not only while opening: every write waits out another process's lock, then names the ledger."""
+    from codetier.errors import UsageError
+
+    path = tmp_path / "l.db"
+    db = ledger.connect(path)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # the write lock, held
+    monkeypatch.setattr(ledger_db, "BUSY_TIMEOUT_MS", 200)
+    db.execute("PRAGMA busy_timeout = 200")
+    try:
+        with pytest.raises(
+            UsageError, match=f"the ledger at {path} stayed locked by another process for 0.2 s"
+        ):
+            write(db, tmp_path)
+    finally:
+        other.close()
+    assert not db.in_transaction
+    db.close()
 
 
 def test_wal_and_busy_timeout(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from codetier.audit.lines import storable
 from codetier.audit.reader import VALUES, FileResult
 from codetier.audit.rollup import PromptKey, Rollup, UsageKey
 from codetier.audit.workers import _no_gc, _results, new_bytes
+from codetier.ledger.db import begin
 from codetier.ledger.keyruns import PROMPT, USAGE, KeyRuns
 from codetier.registry import Registry
 
@@ -105,7 +106,7 @@ def _ingest(
         raise TooMuch(f"{todo:,} bytes are new, {limit:,} or more")
     seen: set[int] = set()
     seen_prompts: set[int] = set()
-    db.execute("BEGIN IMMEDIATE")
+    begin(db)
     try:
         # Only keys are stored (the rollups hold the sums): what this run saw, less what
         # earlier runs stored, is appended as one run of each kind at the end.

@@ -147,6 +147,7 @@ def import_usage(db: sqlite3.Connection, reg: Registry, paths: Sequence[Path]) -
     from codetier import ledger, pricing
     from codetier.audit import ingest
     from codetier.audit.lines import storable
+    from codetier.ledger.db import begin
     from codetier.ledger.keyruns import IMPORTED, USAGE, KeyRuns, key_hash
 
     def pending() -> set[int] | None:  # None: all imported
@@ -163,7 +164,7 @@ def import_usage(db: sqlite3.Connection, reg: Registry, paths: Sequence[Path]) -
     if todo is None:
         return 0
     rows = [row for row in ingest.entries(paths, reg) if key_hash(row[0]) in todo]
-    db.execute("BEGIN IMMEDIATE")
+    begin(db)
     try:  # still pending now that the ledger is locked (another import may have run)
         todo = pending() or set()
         rows = [row for row in rows if key_hash(row[0]) in todo]

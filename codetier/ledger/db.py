@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from codetier import paths
@@ -63,7 +64,7 @@ def _apply_migrations(db: sqlite3.Connection) -> None:
     for name, fn in MIGRATIONS:
         if name in done:
             continue
-        db.execute("BEGIN IMMEDIATE")
+        db.execute("BEGIN IMMEDIATE")  # past the busy timeout: see connect
         try:
             # Another process may have applied it while we waited for the lock.
             if db.execute("SELECT 1 FROM migrations WHERE name = ?", (name,)).fetchone() is None:
@@ -90,6 +91,36 @@ def _wal(db: sqlite3.Connection) -> None:
             time.sleep(0.01)
 
 
+def _is_locked(e: sqlite3.DatabaseError) -> bool:
+    return isinstance(e, sqlite3.OperationalError) and "locked" in str(e)
+
+
+def _locked(path: object) -> UsageError:
+    return UsageError(
+        f"the ledger at {path} stayed locked by another process for {BUSY_TIMEOUT_MS / 1000:g} s: "
+        "try again once it is done"
+    )
+
+
+@contextlib.contextmanager
+def waiting(db: sqlite3.Connection) -> Iterator[None]:
+    """Around a write that waits for another process's lock: past the busy timeout, one
+    clear line (a UsageError naming the ledger), not a traceback."""
+    try:
+        yield
+    except sqlite3.OperationalError as e:
+        if not _is_locked(e):
+            raise
+        (path,) = [row[2] for row in db.execute("PRAGMA database_list") if row[1] == "main"]
+        raise _locked(path) from None
+
+
+def begin(db: sqlite3.Connection) -> None:
+    """BEGIN IMMEDIATE: the write lock, now, waited for up to the busy timeout (see `waiting`)."""
+    with waiting(db):
+        db.execute("BEGIN IMMEDIATE")
+
+
 def connect(path: Path | None = None) -> sqlite3.Connection:
     """Open (creating if needed) the ledger, migrated to the newest schema."""
     path = path or paths.ledger_path()
@@ -108,11 +139,8 @@ def connect(path: Path | None = None) -> sqlite3.Connection:
         _apply_migrations(db)
     except sqlite3.DatabaseError as e:
         db.close()
-        if isinstance(e, sqlite3.OperationalError) and "locked" in str(e):
-            raise UsageError(
-                f"the ledger at {path} stayed locked by another process for {BUSY_TIMEOUT_MS // 1000} s: "
-                "try again once it is done"
-            ) from None
+        if _is_locked(e):
+            raise _locked(path) from None
         # Only a damaged or foreign file is the file's fault; a full disk, say, is not.
         damaged = getattr(e, "sqlite_errorname", "") in ("SQLITE_NOTADB", "SQLITE_CORRUPT")
         hint = " (move it aside to start a new one)" if damaged else ""

@@ -18,6 +18,8 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
+from codetier.ledger.db import begin
+
 T = TypeVar("T")
 
 
@@ -45,7 +47,7 @@ def checked(
     """Run `decide(spent and held per tier)`, which returns (its answer, the tier to hold
     for or None, micros), and record the hold, all in one write transaction. Returns the
     answer and the hold's id (None when nothing is held)."""
-    db.execute("BEGIN IMMEDIATE")
+    begin(db)
     try:
         db.execute("DELETE FROM budget_holds WHERE expires <= ?", (time.time(),))
         answer, tier, micros = decide(spent_and_held(db, day))

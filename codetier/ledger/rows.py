@@ -7,6 +7,8 @@ import datetime as dt
 import sqlite3
 from dataclasses import dataclass
 
+from codetier.ledger.db import waiting
+
 OUTCOMES = ("ok", "check_failed", "provider_error", "budget_refused", "cache_hit")
 
 
@@ -53,7 +55,8 @@ def record(db: sqlite3.Connection, row: Row) -> int:
     values["redacted"] = int(row.redacted)
     names = [*COLUMNS, "day"]
     sql = f"INSERT INTO attempts ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
-    cur = db.execute(sql, [values[n] for n in names])
+    with waiting(db):
+        cur = db.execute(sql, [values[n] for n in names])
     return int(cur.lastrowid or 0)
 
 
