@@ -278,18 +278,22 @@ def test_a_fifo_is_not_listed_and_named_alone_is_a_clear_error(
 
 
 @pytest.mark.skipif(not FORKS, reason="forks on two cores")
-def test_a_file_gone_between_listing_and_reading_is_skipped_and_named(tree: Path) -> None:
+@pytest.mark.parametrize(("rel", "n"), [("-v/s3.jsonl", 4), ("-w/s1/subagents/agent-a.jsonl", 2)],
+                         ids=["a middle file", "the last file"])  # fmt: skip
+def test_a_file_gone_between_listing_and_reading_is_skipped_and_named(tree: Path, rel: str, n: int) -> None:
     """Claude Code may delete a session while the audit runs: the file is listed (here by
-    the forked child, waited for until it is done) and gone when the reader opens it."""
+    the forked child, waited for until it is done) and gone when the reader opens it. The
+    last file read carries the sums of those before it (see Reader.take): kept all the same."""
     from codetier.audit import pipeline
     from codetier.cli.common import load
 
     early = changes.PendingChild(ledger_path(), [tree])
+    assert early.pid  # it forked: the child lists the files
     deadline = time.monotonic() + 30
     while Path(f"/proc/{early.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
         assert time.monotonic() < deadline, "the child did not finish"
         time.sleep(0.01)
-    gone = tree / "-v" / "s3.jsonl"
+    gone = tree / rel
     gone.unlink()
     try:
         data = pipeline.audit([tree], None, load()[1], early=early)
@@ -297,14 +301,16 @@ def test_a_file_gone_between_listing_and_reading_is_skipped_and_named(tree: Path
         early.close()
     assert data["scan"]["unreadable"] == [f"{gone}: No such file or directory"]
     assert data["scan"]["files_read"] == 3 and data["totals"]["entries"] == 3
+    assert data["totals"]["input_tokens"] == 30 and data["totals"]["output_tokens"] == 15  # the others'
     shown = io.StringIO()
     render(data, shown, color=False)
     assert f"could not read {gone}: No such file or directory (tried again next run)" in " ".join(
         shown.getvalue().split()
     )
-    gone.write_text(LINE % (4, 4))  # back: it was not stored, so it is read next run
+    gone.write_text(LINE % (n, n))  # back: it was not stored, so it is read next run
     again = pipeline.audit([tree], None, load()[1])
     assert again["scan"]["unreadable"] == [] and again["totals"]["entries"] == 4
+    assert again["totals"]["input_tokens"] == 40
 
 
 def test_a_file_deleted_while_it_is_read_is_read_to_the_end(
