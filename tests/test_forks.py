@@ -5,9 +5,11 @@ from __future__ import annotations
 import errno
 import os
 import select
+import shutil
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 from collections.abc import Iterator
 
@@ -118,3 +120,58 @@ def test_stop_ends_and_reaps_a_running_child() -> None:
     assert child.pid == 0
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)  # reaped already
+
+
+# Run in a new pid namespace, where the next pid can be chosen (ns_last_pid): the child
+# ends before the parent holds it, and a stranger is then given the child's pid if free.
+RACE = textwrap.dedent("""
+    import os, select, signal, subprocess, sys, time
+    from codetier.audit import forks
+
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    pidfd_open, stranger = os.pidfd_open, []
+
+    def late(pid, flags=0):  # the child has ended before the parent holds it
+        while os.path.exists(f"/proc/{pid}") and open(f"/proc/{pid}/stat").read().split(")")[-1].split()[0] != "Z":
+            time.sleep(0.01)
+        with open("/proc/sys/kernel/ns_last_pid", "w") as f:
+            f.write(str(pid - 2))  # sh takes pid - 1, its sleep the child's pid if it is free
+        r, w = os.pipe()
+        sh = subprocess.run(["sh", "-c", "sleep 30 2>/dev/null & echo $! >&2"], stdout=w,
+                            stderr=subprocess.PIPE, text=True, check=True)
+        os.close(w)
+        stranger.extend((int(sh.stderr), r))
+        return pidfd_open(pid, flags)
+
+    for _ in range(5):  # pids past the init process's, so that pid - 1 and pid - 2 are free
+        subprocess.run(["true"], check=True)
+    os.pidfd_open = late
+    child = forks.fork()
+    if child is None:
+        os._exit(0)
+    pid = child.pid
+    child.stop()
+    signalled = bool(select.select([stranger[1]], [], [], 0.5)[0])
+    try:
+        os.kill(stranger[0], signal.SIGKILL)
+    except ProcessLookupError:  # the SIGTERM ended it (and this init process reaped it)
+        pass
+    print(pid, stranger[0], signalled)
+""")
+
+
+def _pid_namespace() -> bool:
+    if shutil.which("unshare") is None:
+        return False
+    return subprocess.run(["unshare", "-pf", "--mount-proc", "true"], capture_output=True).returncode == 0
+
+
+@pytest.mark.skipif(not _pid_namespace(), reason="needs a pid namespace (unshare, as root)")
+def test_a_child_that_ends_before_it_is_held_keeps_its_pid_from_strangers() -> None:
+    """With SIGCHLD ignored, a child ending between fork and pidfd_open would be reaped at
+    once and its pid free for another process, which stop() would then signal."""
+    out = subprocess.run(["unshare", "-pf", "--mount-proc", sys.executable, "-c", RACE],
+                         capture_output=True, text=True, timeout=60, check=True).stdout  # fmt: skip
+    pid, other, signalled = out.split()
+    assert pid != "0", "the child was reaped before it was held"
+    assert other != pid and signalled == "False"

@@ -124,12 +124,12 @@ class PendingChild:
             return
         read_fd, write_fd = os.pipe()
         try:
-            pid = os.fork()
+            child = forks.fork()
         except OSError:  # out of processes or memory: the caller does it itself
             os.close(read_fd)
             os.close(write_fd)
             return
-        if pid == 0:  # the child: never returns
+        if child is None:  # the child: never returns
             code = 1
             try:
                 os.close(read_fd)
@@ -139,7 +139,7 @@ class PendingChild:
             finally:
                 os._exit(code)
         os.close(write_fd)
-        self.child, self.fd = forks.Child(pid), read_fd
+        self.child, self.fd = child, read_fd
 
     @property
     def pid(self) -> int:

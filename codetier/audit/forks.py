@@ -17,11 +17,26 @@ def safe() -> bool:
     return sys.platform == "linux" and not (threading and threading.active_count() > 1)
 
 
+def fork() -> Child | None:
+    """os.fork (OSError when it fails): None in the child, the Child in the parent. SIGCHLD
+    is at its default until the child is held, so that one ending at once stays a zombie,
+    keeping its pid, until then (with it ignored, the system would reap it at once)."""
+    was = signal.getsignal(signal.SIGCHLD)
+    if was == signal.SIG_IGN:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    try:
+        pid = os.fork()
+        return Child(pid) if pid else None
+    finally:
+        if was == signal.SIG_IGN:  # the same in the child; restoring it reaps no zombie on Linux
+            signal.signal(signal.SIGCHLD, was)
+
+
 class Child:
-    """A forked child, made in the parent right after the fork. With SIGCHLD ignored (as
-    some launchers leave it, and it survives exec) the system reaps a child as it ends, and
-    its pid may go to another process: so the child is held by a pidfd (Linux 5.3), and
-    waited for and signalled through it, never by pid alone."""
+    """A forked child (see fork). With SIGCHLD ignored (as some launchers leave it, and it
+    survives exec) the system reaps a child as it ends, and its pid may go to another
+    process: so the child is held by a pidfd (Linux 5.3), and waited for and signalled
+    through it, never by pid alone."""
 
     __slots__ = ("_pidfd", "pid")
 
@@ -43,11 +58,15 @@ class Child:
         if not self.pid:
             return None
         try:
-            if self._pidfd is None:
+            try:
+                done = os.waitid(os.P_PIDFD, self._pidfd, os.WEXITED) if self._pidfd is not None else None
+            except OSError as e:  # Linux 5.3 has pidfds, but waits on them only from 5.4
+                if e.errno != errno.EINVAL:
+                    raise
+                done = None
+            if done is None:
                 code: int | None = os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
             else:
-                done = os.waitid(os.P_PIDFD, self._pidfd, os.WEXITED)
-                assert done is not None  # None only with WNOHANG
                 code = done.si_status if done.si_code == os.CLD_EXITED else -done.si_status
         except ChildProcessError:
             code = None

@@ -106,13 +106,13 @@ def _fork(batches: list[list[FileJob]], reg: Registry, rows: bool, n: int) -> Ch
         for k in range(n):
             read_fd, write_fd = os.pipe()
             try:
-                pid = os.fork()
+                child = forks.fork()
             except OSError:
                 os.close(read_fd)
                 os.close(write_fd)
                 _end(children)
                 return None
-            if pid == 0:  # the child: never returns
+            if child is None:  # the child: never returns
                 code = 0
                 try:
                     os.close(read_fd)
@@ -137,7 +137,7 @@ def _fork(batches: list[list[FileJob]], reg: Registry, rows: bool, n: int) -> Ch
                 finally:
                     os._exit(code)
             os.close(write_fd)
-            children.append((forks.Child(pid), os.fdopen(read_fd, "rb")))
+            children.append((child, os.fdopen(read_fd, "rb")))
     except BaseException:
         _end(children)
         raise
@@ -164,6 +164,9 @@ def _collect(children: Children, batches: int, unpriced: set[str]) -> Iterator[F
 
 
 def _end(children: Children) -> None:
-    for child, f in children:
+    """Every pipe closed first: a child cut off from the parent ends by itself, even if a
+    Ctrl-C here leaves it unstopped."""
+    for _, f in children:
         f.close()
+    for child, _ in children:
         child.stop()
