@@ -217,3 +217,18 @@ def test_a_file_that_is_not_a_ledger_is_one_clear_line(
     assert err.strip().count("\n") == 0 and "Traceback" not in err
     assert f"the ledger at {home / 'ledger.db'} cannot be used: file is not a database" in err
     assert (home / "ledger.db").read_bytes() == b"not a database" * 100  # left as it was
+
+
+def test_a_stale_snapshot_is_not_called_a_lock(tmp_path: Path) -> None:
+    """Only a lock held past the busy timeout gets the one-line error: a write from a read
+    transaction that another process has since overtaken fails at once, as itself."""
+    db, other = ledger.connect(tmp_path / "l.db"), ledger.connect(tmp_path / "l.db")
+    db.execute("BEGIN")
+    db.execute("SELECT COUNT(*) FROM attempts").fetchone()  # this snapshot
+    ledger.record(other, _row(1))  # a newer one
+    with pytest.raises(sqlite3.OperationalError) as raised:
+        ledger.record(db, _row(2))
+    assert raised.value.sqlite_errorname == "SQLITE_BUSY_SNAPSHOT"
+    db.execute("ROLLBACK")
+    db.close()
+    other.close()

@@ -92,7 +92,8 @@ def _wal(db: sqlite3.Connection) -> None:
 
 
 def _is_locked(e: sqlite3.DatabaseError) -> bool:
-    return isinstance(e, sqlite3.OperationalError) and "locked" in str(e)
+    """Another process held the lock past the busy timeout (not, say, a stale snapshot)."""
+    return getattr(e, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY
 
 
 def _locked(path: object) -> UsageError:
