@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import re
 from pathlib import Path
 
 import pytest
@@ -128,3 +130,21 @@ def test_reading_in_chunks_shorter_than_a_line_loses_nothing(
         got = list(parse.read(f, fast))
     assert got == list(lines.read_lines(text, 0, str(path), slow, [""]))
     assert (fast.offset, fast.lines, fast.malformed) == (len(text), text.count(b"\n"), slow.malformed)
+
+
+# The line breaks _gap finds, as a regex: "\n" then not "{", or after neither "}" nor "\r",
+# or after a "\r" that follows no "}".
+GAP = re.compile(rb"\n(?:[^{]|(?<=[^}\r]\n)|(?<=[^}]\r\n))")
+
+
+def test_gap_finds_what_the_regex_finds() -> None:
+    from codetier.audit import parse
+
+    rng = random.Random(6)
+    parts = [b"{", b"}", b"\n", b"\r", b"\r\n", b"}\n{", b"}\r\n{", b" ", b"x", b'"a":1']
+    blocks = [b"{}\n", b"{}\n{}\n", b"{}\r\n{}\r\n", b"{\n", b"{}\n\n", b"{} \n{}\n", b"{}\n {}\n", b"{}\r\r\n",
+              b"\n{}\n", b"\r\n", b"{}", b"{}\n{"]  # fmt: skip
+    blocks += [b"{" + b"".join(rng.choices(parts, k=rng.randrange(1, 30))) for _ in range(20_000)]
+    for block in blocks:
+        want = m.start() if (m := GAP.search(block)) else -1
+        assert parse._gap(block) == want, block

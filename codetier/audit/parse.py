@@ -61,12 +61,30 @@ class _Line(msgspec.Struct, gc=False):
     message: _Message | None = None
 
 
-# A line break other than "}\n{" (or "}\r\n{"): a blank line, a line that does not start
-# with "{", or one that does not end with "}" (an object carried over to the next line).
-# Found in the one pass the regex engine makes looking for "\n"; ODD is the same, blank
-# lines aside.
-_GAP = re.compile(rb"\n(?:[^{]|(?<=[^}\r]\n)|(?<=[^}]\r\n))")
+# ODD: a line break other than "}\n{" (or "}\r\n{"), blank lines aside: a line that does
+# not start with "{", or one that does not end with "}" (an object carried over to the
+# next line). See _gap, which blank lines fail too.
 _ODD = re.compile(rb"\n(?:[^{\n]|(?<=[^}\r\n]\n)|(?<=[^}]\r\n))")
+
+
+def _gap(block: bytes) -> int:
+    """Where the first line break other than "}\n{" (or "}\r\n{") is, or -1: from one
+    newline to the next by find (memchr), a third fewer instructions than a regex, whose
+    engine steps through every byte."""
+    find, last = block.find, len(block) - 1
+    i = find(b"\n")
+    while i >= 0:
+        if i:  # the line before ends with "}" (or "}\r")
+            before = block[i - 1]
+            if before == 13:  # "\r"
+                if i >= 2 and block[i - 2] != 125:
+                    return i
+            elif before != 125:
+                return i
+        if i < last and block[i + 1] != 123:  # the next starts with "{"
+            return i
+        i = find(b"\n", i + 1)
+    return -1
 _LINES = msgspec.json.Decoder(_Line).decode_lines
 
 
@@ -105,15 +123,15 @@ def _fast(
     line is not a well-formed object of the expected shape, or an entry has no id of its
     own (its key is then the line's offset): the caller reads that block line by line,
     which counts malformed lines. Same entries, same checks as `read_lines`. Also returns the
-    number of lines when `whole` (checked for odd lines: see _GAP) and known, else -1."""
+    number of lines when `whole` (checked for odd lines: see _gap) and known, else -1."""
     if block[:1] != b"{":
         raise _Slow(0)  # read_lines counts a line that does not start with "{" as malformed
     n = -1
     if whole:
-        gap = _GAP.search(block)
-        if gap is None:
+        gap = _gap(block)
+        if gap < 0:
             n = 0  # every line is one decoded object (unless one holds two: see docs/spend.md)
-        elif (odd := _ODD.search(block, gap.start())) is not None:
+        elif (odd := _ODD.search(block, gap)) is not None:
             raise _Slow(odd.start() + 1)
     try:
         lines = _LINES(block)
