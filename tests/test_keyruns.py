@@ -24,6 +24,8 @@ def test_the_hash_is_a_stored_format_and_never_changes() -> None:
     # Ledgers already hold these: a different hash would count every entry again.
     assert key_hash("msg_01:req_01") == key_hash("msg_01:req_01")
     assert key_hash("msg_01:req_01") == -7366176899223727791
+    assert key_hash("é") == 3394012004367669963  # its UTF-8
+    assert key_hash("\ud800x") == -6303802588074983858  # a lone surrogate: its three bytes
     assert -(2**63) <= key_hash("x") < 2**63
 
 

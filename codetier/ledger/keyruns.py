@@ -11,6 +11,7 @@ about n²/2⁶⁵: one in a hundred million for a million keys.
 from __future__ import annotations
 
 import sqlite3
+import struct
 import sys
 from array import array
 from bisect import bisect_left
@@ -25,14 +26,22 @@ USAGE, PROMPT, IMPORTED = "usage", "prompt", "imported"
 MAX_RUNS = 16
 
 
+# A fresh 8-byte BLAKE2b state, copied per key: a third less time than parsing the
+# constructor's keywords each time (it runs for every entry of every transcript).
+_EMPTY = blake2b(digest_size=8)
+_SIGNED = struct.Struct("<q").unpack
+
+
 def key_hash(key: str) -> int:
-    """A stable signed 64-bit hash of `key` (SQLite's integers are signed). A lone surrogate
-    (JSON allows "\\ud800") is hashed as its three bytes; other text as its UTF-8."""
+    """A stable signed 64-bit hash of `key` (SQLite's integers are signed): the little-endian
+    BLAKE2b-64 of its UTF-8. A lone surrogate (JSON allows "\\ud800") is hashed as its
+    three bytes."""
+    h = _EMPTY.copy()
     try:
-        data = key.encode()  # the fast path: twice as fast as naming an error handler
+        h.update(key.encode())  # the fast path: twice as fast as naming an error handler
     except UnicodeEncodeError:
-        data = key.encode("utf-8", "surrogatepass")
-    return int.from_bytes(blake2b(data, digest_size=8).digest(), "little", signed=True)
+        h.update(key.encode("utf-8", "surrogatepass"))
+    return int(_SIGNED(h.digest())[0])
 
 
 def _blob(keys: array[int]) -> bytes:
