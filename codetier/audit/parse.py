@@ -85,6 +85,8 @@ def _gap(block: bytes) -> int:
             return i
         i = find(b"\n", i + 1)
     return -1
+
+
 _LINES = msgspec.json.Decoder(_Line).decode_lines
 
 
