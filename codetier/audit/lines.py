@@ -58,6 +58,12 @@ class Progress:
 Text = TypeVar("Text", str, None)
 
 
+def spelled(path: str) -> str:
+    """A file name as printable text: bytes that are not UTF-8 (Python gives them as
+    surrogates) spelled with \\x escapes, as the keys of id-less lines and messages show them."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def storable(text: Text) -> Text:
     """`text` as SQLite can store it: a lone surrogate (JSON allows "\\ud800", UTF-8 does
     not) becomes U+FFFD; any other text is unchanged."""

@@ -12,7 +12,16 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from codetier.audit.hiding import import_hiding
-from codetier.audit.lines import NOT_PROMPTS, SYNTHETIC, Progress, Prompt, Usage, read_lines, timestamp
+from codetier.audit.lines import (
+    NOT_PROMPTS,
+    SYNTHETIC,
+    Progress,
+    Prompt,
+    Usage,
+    read_lines,
+    spelled,
+    timestamp,
+)
 
 import_hiding("msgspec", "typing_extensions")  # ~10 ms less at start (see hiding.py)
 
@@ -239,9 +248,7 @@ def _fast(
 def read(f: BinaryIO, progress: Progress) -> Iterator[Usage | Prompt]:
     """Usage entries and prompts of an open transcript from `progress.offset` on (the
     caller closes it)."""
-    # In the keys of lines with no id of their own, a name that is not UTF-8 (Python gives
-    # its bytes as surrogates) is spelled with \x escapes, as ledgers already store them.
-    name = str(f.name).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    name = spelled(str(f.name))  # in the keys of lines with no id, as ledgers already store them
     previous = [""]  # requestId of the last usage line that parsed
     for base, block in _blocks(f, progress):
         yield from _block(block, base, name, progress, previous, whole=True, count=True)

@@ -91,7 +91,7 @@ class Reader:
         try:
             f = open(job.path, "rb")  # noqa: SIM115 - closed below
         except OSError as e:  # gone since it was listed, or not ours to read
-            shown = job.path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            shown = lines.spelled(job.path)
             return FileResult(job, progress, job.task, job.tier, [], array("q"), [], [], array("q"), [], 0,
                               Rollup(), "", [], f"{shown}: {e.strerror or e}")  # fmt: skip
         try:

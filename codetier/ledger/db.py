@@ -86,7 +86,7 @@ def _wal(db: sqlite3.Connection) -> None:
             db.execute("PRAGMA journal_mode = WAL")
             return
         except sqlite3.OperationalError as e:
-            if "locked" not in str(e) or time.monotonic() > deadline:
+            if not _is_locked(e) or time.monotonic() > deadline:
                 raise
             time.sleep(0.01)
 
