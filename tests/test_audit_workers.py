@@ -126,3 +126,35 @@ def test_with_other_threads_running_a_spawned_pool_reads_the_same(
     monkeypatch.setattr(threading, "active_count", lambda: 2)
     spawned = audit(capsys)
     assert spawned["daily"] == serial["daily"] and spawned["scan"] == serial["scan"]
+
+
+def test_tasks_are_files_in_order_cut_by_new_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each task ends at the first file that brings it to BATCH_BYTES new bytes (or BATCH
+    files), so the readers, taking every nth task, get about the same to read."""
+    from codetier.audit import workers
+    from codetier.audit.changes import FileJob
+
+    monkeypatch.setattr(workers, "BATCH_BYTES", 100)
+    monkeypatch.setattr(workers, "BATCH", 4)
+    sizes = [(30, 0), (80, 0), (500, 0), (10, 0), (10, 0), (10, 0), (10, 0), (10, 0), (90, 40), (60, 0), (5, 0)]
+    jobs = [FileJob(f"f{i}", i, offset, None, None, size=size) for i, (size, offset) in enumerate(sizes)]
+    tasks = workers.batches(jobs)
+    assert [[int(j.path[1:]) for j in t] for t in tasks] == [[0, 1], [2], [3, 4, 5, 6], [7, 8, 9], [10]]
+    assert workers.batches([]) == []
+
+
+def test_a_readers_pipe_holds_more_than_the_default() -> None:
+    import fcntl
+
+    from codetier.audit import workers
+
+    if int(Path("/proc/sys/fs/pipe-max-size").read_text()) < workers.PIPE_BYTES and os.geteuid():
+        pytest.skip("pipes this large are not allowed here")
+    read_fd, write_fd = os.pipe()
+    try:
+        default = fcntl.fcntl(read_fd, fcntl.F_GETPIPE_SZ)
+        workers._widen(read_fd)
+        assert fcntl.fcntl(read_fd, fcntl.F_GETPIPE_SZ) == workers.PIPE_BYTES > default
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)

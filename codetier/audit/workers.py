@@ -16,7 +16,12 @@ from codetier.registry import Registry
 
 # Past this many new bytes, files are parsed by a pool of processes (one per core).
 PARALLEL_BYTES = 32_000_000
-BATCH = 8  # files per task sent to the pool
+# A task sent to the pool: files in order, up to about this many new bytes or this many
+# files. Tasks of like size keep the readers in step: each reads every nth task, and the
+# parent takes results in order, so a reader with less to do would wait on a full pipe.
+BATCH_BYTES = 1 << 20
+BATCH = 64
+PIPE_BYTES = 1 << 20  # room in each reader's pipe for results the parent has not taken yet
 
 _reader: Reader | None = None
 Children = list[tuple[forks.Child, Any]]  # each with the read end of its pipe
@@ -51,9 +56,29 @@ def _work(batch: list[FileJob], hand_over: bool = True) -> tuple[list[FileResult
     return results, tuple(_reader.prices.unpriced)
 
 
+def _to_read(job: FileJob) -> int:
+    return max((os.stat(job.path).st_size if job.size is None else job.size) - job.offset, 0)
+
+
 def new_bytes(jobs: list[FileJob]) -> int:
     """How many bytes `jobs` have to read."""
-    return sum(max((os.stat(j.path).st_size if j.size is None else j.size) - j.offset, 0) for j in jobs)
+    return sum(_to_read(j) for j in jobs)
+
+
+def batches(jobs: list[FileJob]) -> list[list[FileJob]]:
+    """`jobs` in order, cut into tasks of about BATCH_BYTES new bytes, at most BATCH files."""
+    out: list[list[FileJob]] = []
+    batch: list[FileJob] = []
+    size = 0
+    for job in jobs:
+        batch.append(job)
+        size += _to_read(job)
+        if size >= BATCH_BYTES or len(batch) >= BATCH:
+            out.append(batch)
+            batch, size = [], 0
+    if batch:
+        out.append(batch)
+    return out
 
 
 def _results(
@@ -65,18 +90,18 @@ def _results(
     if todo < PARALLEL_BYTES or cores < 2 or len(jobs) < 2:
         yield from _here(jobs, reg, rows, unpriced)
         return
-    batches = [jobs[i : i + BATCH] for i in range(0, len(jobs), BATCH)]
+    tasks = batches(jobs)
     if forks.safe():
-        children = _fork(batches, reg, rows, min(cores, 8))
+        children = _fork(tasks, reg, rows, min(cores, 8))
         if children is None:  # cannot fork now: read them here
             yield from _here(jobs, reg, rows, unpriced)
         else:
-            yield from _collect(children, len(batches), unpriced)
+            yield from _collect(children, len(tasks), unpriced)
         return
     import multiprocessing
 
     with multiprocessing.get_context("spawn").Pool(min(cores, 8), _init_worker, (reg, rows)) as pool:
-        for results, missing in pool.imap(_work, batches):
+        for results, missing in pool.imap(_work, tasks):
             unpriced.update(missing)
             yield from results
 
@@ -137,11 +162,21 @@ def _fork(batches: list[list[FileJob]], reg: Registry, rows: bool, n: int) -> Ch
                 finally:
                     os._exit(code)
             os.close(write_fd)
+            _widen(read_fd)
             children.append((child, os.fdopen(read_fd, "rb")))
     except BaseException:
         _end(children)
         raise
     return children
+
+
+def _widen(fd: int) -> None:
+    """A pipe of PIPE_BYTES where Linux allows it (64 KB otherwise): a reader a few tasks
+    ahead goes on reading instead of waiting for the parent to take its results."""
+    import fcntl
+
+    with contextlib.suppress(AttributeError, OSError):  # not Linux, or past pipe-max-size
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
 
 
 def _collect(children: Children, batches: int, unpriced: set[str]) -> Iterator[FileResult]:
