@@ -284,3 +284,17 @@ def test_timestamps_at_the_edges_of_the_calendar_do_not_crash(
         time.tzset()
     assert data["totals"]["entries"] == 3 and data["totals"]["input_tokens"] == 7
     assert "2026-11-20" in {d["day"] for d in data["daily"]}
+
+
+def test_a_token_count_past_64_bits_is_one_malformed_line(
+    claude: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before, the count reached the 64-bit sums and the audit stopped with an internal error."""
+    before = audit(capsys)
+    write(claude / "projects" / "-work-app" / "huge.jsonl",
+          [usage_line("mh", "rh", "claude-opus-5", "2026-11-21T10:00:00Z", 10**20, 5),
+           usage_line("mk", "rk", "claude-opus-5", "2026-11-21T10:00:01Z", 10, 5)])  # fmt: skip
+    after = audit(capsys)
+    assert after["scan"]["malformed"] == 1  # this run read only the new file
+    assert after["scan"]["new_entries"] == 1
+    assert after["totals"]["input_tokens"] == before["totals"]["input_tokens"] + 10

@@ -21,11 +21,24 @@ _GOOD = [
     dump({"type": "user", "uuid": "p2", "timestamp": "2026-11-20T09:00:06Z",
            "message": {"role": "user", "content": [{"type": "text", "text": "rename the helper"}, 7]}}),
 ]  # fmt: skip
+# Token counts ccusage refuses (negative), or past what the ledger's 64-bit sums hold.
+_OUT_OF_RANGE = [
+    (-1, 2, {}),
+    (2, -1, {}),
+    (2**40, 1, {}),
+    (2**64, 1, {}),
+    (1, 1, {"cr": 2**63}),
+    (1, 1, {"cw": -3}),
+]
 _BAD = [
     '{"type":"assistant","message":{"usage":{"input_tokens":12,\n',  # cut short
     " " + _GOOD[1],  # indented: counted as malformed, still read
     "\n",
     "[1, 2]\n",
+    *(  # token counts out of range (see test_token_counts_out_of_range_make_the_line_malformed)
+        dump(usage_line(f"m{n}", f"r{n}", "claude-opus-5", "2026-11-20T09:00:07Z", n_in, n_out, **kw))
+        for n, (n_in, n_out, kw) in enumerate(_OUT_OF_RANGE)
+    ),
     '{"message":{"model":"m","usage":{"input_tokens":null,"output_tokens":1}},"timestamp":"2026-11-20T09:00:00Z"}\n',
     '{"message":{"model":"m","usage":{"input_tokens":1,"output_tokens":1}},"timestamp":"yesterday"}\n',
     '{"message":"text","type":"user"}\n',
@@ -87,6 +100,31 @@ def test_each_odd_line_is_counted_once(bad: str, malformed: int, entries: int) -
     got = parse._block(block, 0, "f", progress, [""], whole=True, count=True)
     assert (progress.malformed, len(got)) == (malformed, 2 + entries)
     assert progress.lines == block.count(b"\n")
+
+
+@pytest.mark.parametrize(
+    ("n_in", "n_out", "kw"),
+    _OUT_OF_RANGE,
+    ids=["negative input", "negative output", "2**40", "2**64", "cache reads 2**63", "negative cache writes"],
+)
+@pytest.mark.parametrize("fast", [True, False], ids=["block", "line by line"])
+def test_token_counts_out_of_range_make_the_line_malformed(
+    n_in: int, n_out: int, kw: dict[str, int], fast: bool
+) -> None:
+    """Negative counts (ccusage refuses them) and counts past 2**40 - 1 (the ledger sums
+    in 64 bits) are malformed, not an audit that stops; 2**40 - 1 itself is read."""
+    from codetier.audit import lines, parse
+
+    bad = dump(usage_line("mx", "rx", "claude-opus-5", "2026-11-20T09:00:07Z", n_in, n_out, **kw))
+    edge = dump(usage_line("my", "ry", "claude-opus-5", "2026-11-20T09:00:08Z", 2**40 - 1, 2**40 - 1))
+    block = "".join([_GOOD[1], bad, edge]).encode()
+    progress = lines.Progress()
+    if fast:
+        got = parse._block(block, 0, "f", progress, [""], whole=True, count=True)
+    else:
+        got = list(lines.read_lines(block, 0, "f", progress, [""]))
+    assert progress.malformed == 1
+    assert [e.key for e in got] == ["m1:r1", "my:ry"] and got[1].input == 2**40 - 1
 
 
 def test_a_block_of_odd_lines_is_read_line_by_line_without_recursing(tmp_path: Path) -> None:

@@ -136,7 +136,19 @@ def test_tasks_are_files_in_order_cut_by_new_bytes(monkeypatch: pytest.MonkeyPat
 
     monkeypatch.setattr(workers, "BATCH_BYTES", 100)
     monkeypatch.setattr(workers, "BATCH", 4)
-    sizes = [(30, 0), (80, 0), (500, 0), (10, 0), (10, 0), (10, 0), (10, 0), (10, 0), (90, 40), (60, 0), (5, 0)]
+    sizes = [
+        (30, 0),
+        (80, 0),
+        (500, 0),
+        (10, 0),
+        (10, 0),
+        (10, 0),
+        (10, 0),
+        (10, 0),
+        (90, 40),
+        (60, 0),
+        (5, 0),
+    ]
     jobs = [FileJob(f"f{i}", i, offset, None, None, size=size) for i, (size, offset) in enumerate(sizes)]
     tasks = workers.batches(jobs)
     assert [[int(j.path[1:]) for j in t] for t in tasks] == [[0, 1], [2], [3, 4, 5, 6], [7, 8, 9], [10]]

@@ -4,8 +4,10 @@ checked, and the line-by-line reader for blocks that parse.py cannot decode whol
 Validation follows what ccusage 20.0.24 accepts, so per-day totals agree with
 it: a usage line needs a parseable `timestamp`, a string `message.model` and
 integer `input_tokens`/`output_tokens`; `cache_*_input_tokens`, `message.id`
-and `requestId` may be absent but not null. Anything else is counted as
-malformed and skipped. `<synthetic>` messages are not usage.
+and `requestId` may be absent but not null. Token counts must not be negative
+(ccusage refuses those too) and must be below 2**40, a trillion tokens: ccusage
+takes any count up to 2**64 - 1, but the ledger's sums are 64-bit. Anything else
+is counted as malformed and skipped. `<synthetic>` messages are not usage.
 """
 
 from __future__ import annotations
@@ -76,6 +78,15 @@ def storable(text: Text) -> Text:
     return text
 
 
+TOKEN_BITS = 40  # token counts are below 2**40 (see above)
+
+
+def counted(n_in: int, n_out: int, created: int, read: int) -> bool:
+    """Whether four token counts are each from 0 to 2**40 - 1: or-ed together, they fit in
+    40 bits only then (a negative int has its sign bit set all the way up)."""
+    return not (n_in | n_out | created | read) >> TOKEN_BITS
+
+
 def timestamp(value: Any) -> dt.datetime:
     if not isinstance(value, str):
         raise ValueError("timestamp")
@@ -94,7 +105,8 @@ def usage_of(obj: dict[str, Any], where: str) -> Usage | None:
     read = usage.get("cache_read_input_tokens", 0)
     message_id, request_id = message.get("id", ""), obj.get("requestId", "")
     if not (type(model) is str and type(n_in) is int and type(n_out) is int and type(created) is int
-            and type(read) is int and type(message_id) is str and type(request_id) is str):  # fmt: skip
+            and type(read) is int and type(message_id) is str and type(request_id) is str
+            and counted(n_in, n_out, created, read)):  # fmt: skip
         raise ValueError("usage")
     ts = timestamp(obj.get("timestamp"))
     if model == SYNTHETIC:

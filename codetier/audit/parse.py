@@ -15,6 +15,7 @@ from codetier.audit.hiding import import_hiding
 from codetier.audit.lines import (
     NOT_PROMPTS,
     SYNTHETIC,
+    TOKEN_BITS,
     Progress,
     Prompt,
     Usage,
@@ -170,8 +171,10 @@ def _fast(
             model, n_in, n_out = message.model, usage.input_tokens, usage.output_tokens
             created, read = usage.cache_creation_input_tokens, usage.cache_read_input_tokens
             message_id = message.id
+            # The checks of lines.usage_of, lines.counted inline: this runs for every usage line.
             if not (type(model) is str and type(n_in) is int and type(n_out) is int and type(created) is int
-                    and type(read) is int and type(message_id) is str and type(rid) is str):  # fmt: skip
+                    and type(read) is int and type(message_id) is str and type(rid) is str
+                    and not (n_in | n_out | created | read) >> TOKEN_BITS):  # fmt: skip
                 progress.malformed += 1
                 continue
             try:
