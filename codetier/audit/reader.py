@@ -4,6 +4,7 @@ usage entries (priced, deduplicated within the file) and user prompts (routed)."
 from __future__ import annotations
 
 import datetime as dt
+import struct
 from array import array
 from typing import Any, BinaryIO, NamedTuple
 
@@ -61,6 +62,9 @@ class FileResult(NamedTuple):
 ROW = ("key", "ts", "day", "session", "project", "model", "sidechain", "input", "output", "cw5m", "cw1h",
        "cache_read", "cost", "task", "tier", "routed")  # fmt: skip
 VALUES = 7  # ints per usage entry in FileResult.values
+# One entry's VALUES ints as array("q") holds them: packed into a bytearray, then taken in
+# whole, since array.extend converts and appends them one at a time (~4 µs an entry).
+_PACK = struct.Struct(f"={VALUES}q").pack
 
 
 class Reader:
@@ -102,7 +106,7 @@ class Reader:
     def _read(self, job: FileJob, f: BinaryIO, progress: lines.Progress) -> FileResult:
         task, tier = job.task, job.tier
         keys: list[int] = []
-        values = array("q")
+        packed = bytearray()
         rkeys: dict[UsageKey, int] = {}
         prompts: list[int] = []
         pvalues = array("q")
@@ -164,7 +168,7 @@ class Reader:
             if i is None:
                 i = rkeys[rk] = len(rkeys)
             keys.append(key_hash(key))
-            values.extend((i, n_in, n_out, w5 + w1, cr, cost, routed_cost))
+            packed += _PACK(i, n_in, n_out, w5 + w1, cr, cost, routed_cost)
             sums = rollup.usage.get(rk)  # Rollup.add, inline: this runs for every entry
             if sums is None:  # the sums run across files (see take)
                 sums = rollup.usage[rk] = [0] * VALUES
@@ -183,6 +187,8 @@ class Reader:
                     (key, ts.isoformat(), day, one_session, one_project, one_model,
                      int(sidechain), n_in, n_out, w5, w1, cr, cost, task, tier, routed_cost)
                 )  # fmt: skip
+        values = array("q")
+        values.frombytes(packed)
         return FileResult(
             job,
             progress,
