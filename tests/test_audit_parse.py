@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import re
 from pathlib import Path
@@ -125,6 +126,53 @@ def test_token_counts_out_of_range_make_the_line_malformed(
         got = list(lines.read_lines(block, 0, "f", progress, [""]))
     assert progress.malformed == 1
     assert [e.key for e in got] == ["m1:r1", "my:ry"] and got[1].input == 2**40 - 1
+
+
+# Each timestamp, and the day ccusage 20.0.24 gives it (TZ=UTC), or None where it skips the
+# line: tried on its binary.
+_TIMESTAMPS = [
+    ("2026-11-06T22:48:18Z", "2026-11-06"),
+    ("2026-11-06T22:48:18.123Z", "2026-11-06"),
+    ("2026-11-06T22:48:18.123+05:30", "2026-11-06"),
+    ("2026-11-06T22:48:18-08:00", "2026-11-07"),
+    ("2026-11-06T22:48:18+00:00", "2026-11-06"),
+    ("9999-12-31T23:59:59Z", "9999-12-31"),
+    ("2026-11-06T22:48:18.1Z", None),
+    ("2026-11-06T22:48:18.123456Z", None),
+    ("2026-11-06T22:48:18.123456789Z", None),
+    ("2026-11-06 22:48:18Z", None),
+    ("2026-11-06T22:48:18", None),
+    ("2026-11-06", None),
+    ("20261106T224818Z", None),
+    ("2026-W45-5T10:00:00Z", None),
+    ("2026-11-06T22:48Z", None),
+    ("2026-11-06t22:48:18z", None),
+    ("2026-11-06T22:48:18+0530", None),
+    ("2026-11-06T22:48:18+05", None),
+    ("2026-02-30T22:48:18Z", None),
+    ("2026-11-06T24:00:00Z", None),
+    ("2026-11-06T22:48:60Z", None),
+    (" 2026-11-06T22:48:18Z", None),
+    ("\u0662026-11-06T22:48:18Z", None),  # an Arabic-Indic digit
+]
+
+
+@pytest.mark.parametrize(("ts", "day"), _TIMESTAMPS, ids=[t for t, _ in _TIMESTAMPS])
+@pytest.mark.parametrize("fast", [True, False], ids=["block", "line by line"])
+def test_timestamps_are_taken_as_ccusage_takes_them(ts: str, day: str | None, fast: bool) -> None:
+    from codetier.audit import lines, parse
+
+    block = "".join([_GOOD[1], dump(usage_line("mt", "rt", "claude-opus-5", ts, 3, 4))]).encode()
+    progress = lines.Progress()
+    if fast:
+        got = parse._block(block, 0, "f", progress, [""], whole=True, count=True)
+    else:
+        got = list(lines.read_lines(block, 0, "f", progress, [""]))
+    if day is None:
+        assert progress.malformed == 1 and len(got) == 1
+    else:
+        assert progress.malformed == 0 and len(got) == 2
+        assert got[1].ts.astimezone(dt.UTC).date().isoformat() == day
 
 
 def test_a_block_of_odd_lines_is_read_line_by_line_without_recursing(tmp_path: Path) -> None:

@@ -2,7 +2,8 @@
 checked, and the line-by-line reader for blocks that parse.py cannot decode whole.
 
 Validation follows what ccusage 20.0.24 accepts, so per-day totals agree with
-it: a usage line needs a parseable `timestamp`, a string `message.model` and
+it: a usage line needs a `timestamp` of the form ccusage takes (see _TIMESTAMP;
+year 0, which ccusage takes, Python cannot), a string `message.model` and
 integer `input_tokens`/`output_tokens`; `cache_*_input_tokens`, `message.id`
 and `requestId` may be absent but not null. Token counts must not be negative
 (ccusage refuses those too) and must be below 2**40, a trillion tokens: ccusage
@@ -13,6 +14,7 @@ is counted as malformed and skipped. `<synthetic>` messages are not usage.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from typing import Any, NamedTuple, TypeVar
 
@@ -87,11 +89,17 @@ def counted(n_in: int, n_out: int, created: int, read: int) -> bool:
     return not (n_in | n_out | created | read) >> TOKEN_BITS
 
 
+# The timestamps ccusage 20.0.24 takes (tried on its binary): date, "T", time to the second,
+# then milliseconds or none, then "Z" or an offset. Not a space for the "T", a date alone, a
+# time with no zone, other fractions, "+0530", a week date or ISO's basic format, all of
+# which datetime.fromisoformat takes. The date and time must exist, as fromisoformat checks.
+_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{3})?(?:Z|[+-]\d\d:\d\d)", re.ASCII)
+
+
 def timestamp(value: Any) -> dt.datetime:
-    if not isinstance(value, str):
+    if not isinstance(value, str) or _TIMESTAMP.fullmatch(value) is None:
         raise ValueError("timestamp")
-    ts = dt.datetime.fromisoformat(value)
-    return ts if ts.tzinfo else ts.replace(tzinfo=dt.UTC)
+    return dt.datetime.fromisoformat(value)
 
 
 def usage_of(obj: dict[str, Any], where: str) -> Usage | None:
