@@ -6,6 +6,7 @@ import datetime as dt
 import random
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from audit_support import dump, prompt_line, usage_line
@@ -41,6 +42,7 @@ _BAD = [
         for n, (n_in, n_out, kw) in enumerate(_OUT_OF_RANGE)
     ),
     '{"message":{"model":"m","usage":{"input_tokens":null,"output_tokens":1}},"timestamp":"2026-11-20T09:00:00Z"}\n',
+    '{"message":{"model":"","usage":{"input_tokens":1,"output_tokens":1}},"timestamp":"2026-11-20T09:00:00Z"}\n',
     '{"message":{"model":"m","usage":{"input_tokens":1,"output_tokens":1}},"timestamp":"yesterday"}\n',
     '{"message":"text","type":"user"}\n',
     '{"type":"user","message":{"role":"user","content":"caf\xe9"},"uuid":"p9","timestamp":"2026-11-20T09:00:00Z"}\n',
@@ -103,6 +105,16 @@ def test_each_odd_line_is_counted_once(bad: str, malformed: int, entries: int) -
     assert progress.lines == block.count(b"\n")
 
 
+def _read(block: bytes, fast: bool) -> tuple[list[Any], Any]:
+    """A block's entries and Progress, by the block decoder or line by line."""
+    from codetier.audit import lines, parse
+
+    progress = lines.Progress()
+    if fast:
+        return parse._block(block, 0, "f", progress, [""], whole=True, count=True), progress
+    return list(lines.read_lines(block, 0, "f", progress, [""])), progress
+
+
 @pytest.mark.parametrize(
     ("n_in", "n_out", "kw"),
     _OUT_OF_RANGE,
@@ -114,18 +126,22 @@ def test_token_counts_out_of_range_make_the_line_malformed(
 ) -> None:
     """Negative counts (ccusage refuses them) and counts past 2**40 - 1 (the ledger sums
     in 64 bits) are malformed, not an audit that stops; 2**40 - 1 itself is read."""
-    from codetier.audit import lines, parse
 
     bad = dump(usage_line("mx", "rx", "claude-opus-5", "2026-11-20T09:00:07Z", n_in, n_out, **kw))
     edge = dump(usage_line("my", "ry", "claude-opus-5", "2026-11-20T09:00:08Z", 2**40 - 1, 2**40 - 1))
     block = "".join([_GOOD[1], bad, edge]).encode()
-    progress = lines.Progress()
-    if fast:
-        got = parse._block(block, 0, "f", progress, [""], whole=True, count=True)
-    else:
-        got = list(lines.read_lines(block, 0, "f", progress, [""]))
+    got, progress = _read(block, fast)
     assert progress.malformed == 1
     assert [e.key for e in got] == ["m1:r1", "my:ry"] and got[1].input == 2**40 - 1
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["block", "line by line"])
+def test_an_empty_model_makes_the_line_malformed(fast: bool) -> None:
+    """ccusage 20.0.24 skips a line whose model is "" (a row under no name, before)."""
+
+    block = "".join([_GOOD[1], dump(usage_line("me", "re", "", "2026-11-20T09:00:07Z", 3, 4))]).encode()
+    got, progress = _read(block, fast)
+    assert (progress.malformed, [e.key for e in got]) == (1, ["m1:r1"])
 
 
 # Each timestamp, and the day ccusage 20.0.24 gives it (TZ=UTC), or None where it skips the
@@ -160,14 +176,9 @@ _TIMESTAMPS = [
 @pytest.mark.parametrize(("ts", "day"), _TIMESTAMPS, ids=[t for t, _ in _TIMESTAMPS])
 @pytest.mark.parametrize("fast", [True, False], ids=["block", "line by line"])
 def test_timestamps_are_taken_as_ccusage_takes_them(ts: str, day: str | None, fast: bool) -> None:
-    from codetier.audit import lines, parse
 
     block = "".join([_GOOD[1], dump(usage_line("mt", "rt", "claude-opus-5", ts, 3, 4))]).encode()
-    progress = lines.Progress()
-    if fast:
-        got = parse._block(block, 0, "f", progress, [""], whole=True, count=True)
-    else:
-        got = list(lines.read_lines(block, 0, "f", progress, [""]))
+    got, progress = _read(block, fast)
     if day is None:
         assert progress.malformed == 1 and len(got) == 1
     else:

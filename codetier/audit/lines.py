@@ -3,9 +3,11 @@ checked, and the line-by-line reader for blocks that parse.py cannot decode whol
 
 Validation follows what ccusage 20.0.24 accepts, so per-day totals agree with
 it: a usage line needs a `timestamp` of the form ccusage takes (see _TIMESTAMP;
-year 0, which ccusage takes, Python cannot), a string `message.model` and
-integer `input_tokens`/`output_tokens`; `cache_*_input_tokens`, `message.id`
-and `requestId` may be absent but not null. Token counts must not be negative
+year 0, which ccusage takes, Python cannot), a `message.model` that is a string
+and not empty (ccusage skips ""; a line with no model it adds to its day's total
+under no model, codetier counts as malformed), and integer
+`input_tokens`/`output_tokens`; `cache_*_input_tokens`, `message.id` and
+`requestId` may be absent but not null. Token counts must not be negative
 (ccusage refuses those too) and must be below 2**40, a trillion tokens: ccusage
 takes any count up to 2**64 - 1, but the ledger's sums are 64-bit. Anything else
 is counted as malformed and skipped. `<synthetic>` messages are not usage.
@@ -112,9 +114,9 @@ def usage_of(obj: dict[str, Any], where: str) -> Usage | None:
     created = usage.get("cache_creation_input_tokens", 0)
     read = usage.get("cache_read_input_tokens", 0)
     message_id, request_id = message.get("id", ""), obj.get("requestId", "")
-    if not (type(model) is str and type(n_in) is int and type(n_out) is int and type(created) is int
-            and type(read) is int and type(message_id) is str and type(request_id) is str
-            and counted(n_in, n_out, created, read)):  # fmt: skip
+    if not (type(model) is str and model and type(n_in) is int and type(n_out) is int
+            and type(created) is int and type(read) is int and type(message_id) is str
+            and type(request_id) is str and counted(n_in, n_out, created, read)):  # fmt: skip
         raise ValueError("usage")
     ts = timestamp(obj.get("timestamp"))
     if model == SYNTHETIC:

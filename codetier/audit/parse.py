@@ -172,9 +172,9 @@ def _fast(
             created, read = usage.cache_creation_input_tokens, usage.cache_read_input_tokens
             message_id = message.id
             # The checks of lines.usage_of, lines.counted inline: this runs for every usage line.
-            if not (type(model) is str and type(n_in) is int and type(n_out) is int and type(created) is int
-                    and type(read) is int and type(message_id) is str and type(rid) is str
-                    and not (n_in | n_out | created | read) >> TOKEN_BITS):  # fmt: skip
+            if not (type(model) is str and model and type(n_in) is int and type(n_out) is int
+                    and type(created) is int and type(read) is int and type(message_id) is str
+                    and type(rid) is str and not (n_in | n_out | created | read) >> TOKEN_BITS):  # fmt: skip
                 progress.malformed += 1
                 continue
             try:
