@@ -144,6 +144,47 @@ def test_an_empty_model_makes_the_line_malformed(fast: bool) -> None:
     assert (progress.malformed, [e.key for e in got]) == (1, ["m1:r1"])
 
 
+_ABSENT = object()
+# usage.cache_creation_input_tokens, usage.cache_creation, and the (5-minute, 1-hour) cache
+# writes ccusage 20.0.24 reads from them, or None where it skips the line: tried on its binary.
+_SPLITS = [
+    (1_000_000, _ABSENT, (1_000_000, 0)),
+    (1_000_000, None, (1_000_000, 0)),
+    (1_000_000, {"ephemeral_1h_input_tokens": 1_000_000}, (0, 1_000_000)),
+    (1_000_000, {"ephemeral_5m_input_tokens": 300_000, "ephemeral_1h_input_tokens": 400_000}, (300_000, 400_000)),
+    (1_000_000, {"ephemeral_1h_input_tokens": 5_000_000}, (0, 5_000_000)),
+    (1_000_000, {"ephemeral_5m_input_tokens": 5_000_000}, (5_000_000, 0)),
+    (_ABSENT, {"ephemeral_1h_input_tokens": 1_000_000}, (0, 1_000_000)),
+    (1_000_000, {}, (0, 0)),
+    (1_000_000, {"other": 5}, (0, 0)),
+    (1_000_000, 5, None),
+    (1_000_000, {"ephemeral_5m_input_tokens": None, "ephemeral_1h_input_tokens": 1_000}, None),
+    (1_000_000, {"ephemeral_1h_input_tokens": 1.5}, None),
+    (1_000_000, {"ephemeral_1h_input_tokens": "7"}, None),
+    (1_000_000, {"ephemeral_1h_input_tokens": -5}, None),
+    (1_000_000, [], None),  # ccusage reads [] as no split (0, 0): left malformed here
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("created", "split", "writes"), _SPLITS, ids=[str(c[1:]) for c in _SPLITS])
+@pytest.mark.parametrize("fast", [True, False], ids=["block", "line by line"])
+def test_cache_writes_come_from_the_split_when_there_is_one(
+    created: Any, split: Any, writes: tuple[int, int] | None, fast: bool
+) -> None:
+    line = usage_line("mc", "rc", "claude-opus-5", "2026-11-20T09:00:07Z", 3, 4)
+    usage = line["message"]["usage"]
+    del usage["cache_creation_input_tokens"]
+    if created is not _ABSENT:
+        usage["cache_creation_input_tokens"] = created
+    if split is not _ABSENT:
+        usage["cache_creation"] = split
+    got, progress = _read("".join([_GOOD[1], dump(line)]).encode(), fast)
+    if writes is None:
+        assert progress.malformed == 1 and len(got) == 1
+    else:
+        assert progress.malformed == 0 and (got[1].cache_write_5m, got[1].cache_write_1h) == writes
+
+
 # Each timestamp, and the day ccusage 20.0.24 gives it (TZ=UTC), or None where it skips the
 # line: tried on its binary.
 _TIMESTAMPS = [

@@ -7,7 +7,10 @@ year 0, which ccusage takes, Python cannot), a `message.model` that is a string
 and not empty (ccusage skips ""; a line with no model it adds to its day's total
 under no model, codetier counts as malformed), and integer
 `input_tokens`/`output_tokens`; `cache_*_input_tokens`, `message.id` and
-`requestId` may be absent but not null. Token counts must not be negative
+`requestId` may be absent but not null. Cache writes are the split in
+`usage.cache_creation` (5-minute and 1-hour) when there is one, and then
+`cache_creation_input_tokens` is not read, else all of that at the 5-minute rate,
+as ccusage has it. Token counts must not be negative
 (ccusage refuses those too) and must be below 2**40, a trillion tokens: ccusage
 takes any count up to 2**64 - 1, but the ledger's sums are 64-bit. Anything else
 is counted as malformed and skipped. `<synthetic>` messages are not usage.
@@ -118,12 +121,18 @@ def usage_of(obj: dict[str, Any], where: str) -> Usage | None:
             and type(created) is int and type(read) is int and type(message_id) is str
             and type(request_id) is str and counted(n_in, n_out, created, read)):  # fmt: skip
         raise ValueError("usage")
+    split = usage.get("cache_creation")
+    if split is None:
+        w5, w1 = created, 0
+    elif type(split) is dict:
+        w5, w1 = split.get("ephemeral_5m_input_tokens", 0), split.get("ephemeral_1h_input_tokens", 0)
+        if not (type(w5) is int and type(w1) is int and counted(w5, w1, 0, 0)):
+            raise ValueError("usage.cache_creation")
+    else:  # ccusage reads [] as no split, and refuses any other value; [] is rare enough
+        raise ValueError("usage.cache_creation")
     ts = timestamp(obj.get("timestamp"))
     if model == SYNTHETIC:
         return None
-    split = usage.get("cache_creation")
-    one_hour = split.get("ephemeral_1h_input_tokens") if type(split) is dict else 0
-    one_hour = min(one_hour, created) if type(one_hour) is int and one_hour > 0 else 0
     session, project = obj.get("sessionId"), obj.get("cwd")
     return Usage(
         f"{message_id}:{request_id}" if message_id else where,
@@ -134,8 +143,8 @@ def usage_of(obj: dict[str, Any], where: str) -> Usage | None:
         obj.get("isSidechain") is True,
         n_in,
         n_out,
-        created - one_hour,
-        one_hour,
+        w5,
+        w1,
         read,
     )
 

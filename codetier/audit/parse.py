@@ -38,12 +38,17 @@ _new = tuple.__new__  # builds a Usage or a Prompt in C (see _fast)
 # Scalars are typed Any and checked in Python exactly as usage_of / prompt_of check them;
 # a shape they cannot hold (a non-object message or usage, say) fails the block, which is
 # then read line by line.
+class _Split(msgspec.Struct, gc=False):
+    ephemeral_5m_input_tokens: Any = 0
+    ephemeral_1h_input_tokens: Any = 0
+
+
 class _Usage(msgspec.Struct, gc=False):
     input_tokens: Any = None
     output_tokens: Any = None
     cache_creation_input_tokens: Any = 0
     cache_read_input_tokens: Any = 0
-    cache_creation: Any = None
+    cache_creation: _Split | None = None
 
 
 class _Block(msgspec.Struct, gc=False):
@@ -177,6 +182,14 @@ def _fast(
                     and type(rid) is str and not (n_in | n_out | created | read) >> TOKEN_BITS):  # fmt: skip
                 progress.malformed += 1
                 continue
+            split = usage.cache_creation  # the cache writes, as lines.usage_of has them
+            if split is None:
+                w5, w1 = created, 0
+            else:
+                w5, w1 = split.ephemeral_5m_input_tokens, split.ephemeral_1h_input_tokens
+                if not (type(w5) is int and type(w1) is int and not (w5 | w1) >> TOKEN_BITS):
+                    progress.malformed += 1
+                    continue
             try:
                 ts = timestamp(obj.timestamp)
             except ValueError:
@@ -187,9 +200,6 @@ def _fast(
                 continue
             if not message_id:
                 raise _Slow
-            split = usage.cache_creation
-            one_hour = split.get("ephemeral_1h_input_tokens") if type(split) is dict else 0
-            one_hour = min(one_hour, created) if type(one_hour) is int and one_hour > 0 else 0
             session, project = obj.sessionId, obj.cwd
             out.append(
                 _new(  # Usage(...) in C: a namedtuple's own __new__ is Python, run per entry here
@@ -203,8 +213,8 @@ def _fast(
                         obj.isSidechain is True,
                         n_in,
                         n_out,
-                        created - one_hour,
-                        one_hour,
+                        w5,
+                        w1,
                         read,
                     ),
                 )
