@@ -170,3 +170,43 @@ def test_a_readers_pipe_holds_more_than_the_default() -> None:
     finally:
         os.close(read_fd)
         os.close(write_fd)
+
+
+def test_keys_are_stored_in_order_from_the_readers_runs() -> None:
+    from array import array
+
+    from codetier.audit.ingest import _in_order
+
+    runs = [array("q", [-5, 1, 9, 40]), array("q", [1, 2, 9]), array("q", [])]
+    assert _in_order(runs, {-5, 1, 2, 9, 40}) == [-5, 1, 2, 9, 40]
+    assert _in_order(runs, {1, 40}) == [1, 40]  # keys stored by earlier runs are not in `keys`
+    assert _in_order(runs, {1, 3}) is None  # 3 in no run: the caller sorts `keys` itself
+    assert _in_order([], set()) == []
+
+
+def test_forked_readers_store_the_same_sorted_keys(
+    claude: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The stored run is the same whether the keys were sorted here or merged from the
+    forked readers' runs (which this run does use: `_in_order` gives them in order)."""
+    from codetier.audit import ingest, workers
+    from codetier.ledger.keyruns import PROMPT, USAGE, KeyRuns
+
+    def stored() -> dict[str, list[list[int]]]:
+        db = ledger.connect()
+        try:
+            return {kind: [list(run) for run in KeyRuns(db, kind).runs] for kind in (USAGE, PROMPT)}
+        finally:
+            db.close()
+
+    audit(capsys)
+    serial = stored()
+    merged: list[list[int] | None] = []
+    real = ingest._in_order
+    monkeypatch.setattr(ingest, "_in_order", lambda runs, keys: merged.append(real(runs, keys)) or merged[-1])
+    monkeypatch.setattr(workers, "PARALLEL_BYTES", 0)
+    monkeypatch.setenv("CODETIER_HOME", str(tmp_path / "forked-home"))
+    audit(capsys)
+    assert stored() == serial and len(serial[USAGE]) == 1 and len(serial[USAGE][0]) > 3
+    assert serial[USAGE][0] == sorted(set(serial[USAGE][0]))
+    assert merged == [serial[USAGE][0]]

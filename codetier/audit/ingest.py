@@ -11,7 +11,10 @@ before it in its file, which the router classifies into a task and a tier.
 from __future__ import annotations
 
 import sqlite3
+from array import array
 from collections.abc import Iterator, Sequence
+from itertools import chain, compress
+from operator import ne
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +78,19 @@ def _all_new(seen: set[int], keys: list[int]) -> bool:
     return seen.isdisjoint(keys) and len(set(keys)) == len(keys)
 
 
+def _in_order(runs: list[array[int]], keys: set[int]) -> list[int] | None:
+    """`keys` sorted, from the readers' sorted runs, which together hold every key read (and
+    `keys` is those not stored before): the runs merged (timsort finds them), each key once,
+    all in C and in order in memory, ~15 ms for 140k keys where sorting the set afresh took
+    50-100 ms after the readers were done. None if the runs do not add up to `keys`."""
+    merged = sorted(chain.from_iterable(runs))
+    out = merged[:1]
+    out += compress(merged[1:], map(ne, merged, merged[1:]))  # a key read by two readers once
+    if len(out) > len(keys):  # some were stored before (a file read again from the start)
+        out = [k for k in out if k in keys]
+    return out if len(out) == len(keys) else None
+
+
 class TooMuch(Exception):
     """More is new than the caller would read (see `ingest`'s limit)."""
 
@@ -113,9 +129,12 @@ def _ingest(
         stored, stored_prompts = KeyRuns(db, USAGE), KeyRuns(db, PROMPT)
         files: list[tuple[Any, ...]] = []
         read: list[FileResult] = []  # kept to take back, at the end, what earlier runs stored
+        runs: list[array[int]] = []  # the readers' sorted keys (see FileResult.run)
         for r in _results(jobs, reg, unpriced):
             stats.duplicates += r.repeats
             rollup.merge(r.rollup)  # then take back what is dropped here
+            if r.run is not None:
+                runs.append(r.run)
             if r.error is not None:  # nothing read, nothing stored: tried again next run
                 stats.unreadable.append(r.error)
                 continue
@@ -159,7 +178,7 @@ def _ingest(
                 if key in old_prompts:
                     old_prompts.discard(key)
                     _uncount_prompt(rollup, r.pkeys[r.pvalues[j]])
-        stored.add(new_usage)
+        stored.add(new_usage, _in_order(runs, new_usage))
         stored_prompts.add(new_prompts)
         stats.entries, stats.prompts = len(new_usage), len(new_prompts)
         db.executemany("INSERT OR REPLACE INTO audit_files VALUES (?,?,?,?,?,?,?)", files)

@@ -52,7 +52,8 @@ def _work(batch: list[FileJob], hand_over: bool = True) -> tuple[list[FileResult
     assert _reader is not None
     results = [_reader(job) for job in batch]
     if hand_over and results:
-        results[-1] = results[-1]._replace(rollup=_reader.take())
+        rollup, run = _reader.take()
+        results[-1] = results[-1]._replace(rollup=rollup, run=run)
     return results, tuple(_reader.prices.unpriced)
 
 
@@ -116,7 +117,8 @@ def _here(jobs: list[FileJob], reg: Registry, rows: bool, unpriced: set[str]) ->
             yield held
         held = result
     if held is not None:
-        yield held._replace(rollup=reader.take())
+        rollup, run = reader.take()
+        yield held._replace(rollup=rollup, run=run)
     unpriced.update(reader.prices.unpriced)
 
 

@@ -96,10 +96,11 @@ class KeyRuns:
             return set(keys) - stored
         return set(keys) - self.keys()
 
-    def add(self, keys: Iterable[int]) -> None:
+    def add(self, keys: Iterable[int], in_order: Iterable[int] | None = None) -> None:
         """Store `keys` as a new run; merge the runs when too many. The caller passes only
-        keys not stored yet (see `new`): counts and `--import` rely on each being stored once."""
-        run = array("q", sorted(keys))
+        keys not stored yet (see `new`): counts and `--import` rely on each being stored once.
+        `in_order`, if given, is the same keys sorted already."""
+        run = array("q", sorted(keys) if in_order is None else in_order)
         if not run:
             return
         self.runs.append(run)
