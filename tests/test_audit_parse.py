@@ -23,6 +23,21 @@ _GOOD = [
     dump({"type": "user", "uuid": "p2", "timestamp": "2026-11-20T09:00:06Z",
            "message": {"role": "user", "content": [{"type": "text", "text": "rename the helper"}, 7]}}),
 ]  # fmt: skip
+
+
+@pytest.fixture(autouse=True, params=["c", "python"])
+def implementation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test here runs with the C speedups and with the Python code they replace."""
+    from codetier.audit import decoded
+
+    if request.param == "python":
+        monkeypatch.setattr(decoded, "gap", decoded.py_gap)
+        monkeypatch.setattr(decoded, "entries", decoded.py_entries)
+    elif decoded.gap is decoded.py_gap:
+        pytest.skip("the C speedups are not built here (see test_the_c_speedups_are_built)")
+    return str(request.param)
+
+
 # Token counts ccusage refuses (negative), or past what the ledger's 64-bit sums hold.
 _OUT_OF_RANGE = [
     (-1, 2, {}),
@@ -276,7 +291,7 @@ GAP = re.compile(rb"\n(?:[^{]|(?<=[^}\r]\n)|(?<=[^}]\r\n))")
 
 
 def test_gap_finds_what_the_regex_finds() -> None:
-    from codetier.audit import parse
+    from codetier.audit import decoded
 
     rng = random.Random(6)
     parts = [b"{", b"}", b"\n", b"\r", b"\r\n", b"}\n{", b"}\r\n{", b" ", b"x", b'"a":1']
@@ -285,4 +300,4 @@ def test_gap_finds_what_the_regex_finds() -> None:
     blocks += [b"{" + b"".join(rng.choices(parts, k=rng.randrange(1, 30))) for _ in range(20_000)]
     for block in blocks:
         want = m.start() if (m := GAP.search(block)) else -1
-        assert parse._gap(block) == want, block
+        assert decoded.gap(block) == want, block

@@ -9,107 +9,29 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
+from codetier.audit import decoded
+from codetier.audit.decoded import Slow as _Slow
+from codetier.audit.decoded import _Line
 from codetier.audit.hiding import import_hiding
-from codetier.audit.lines import (
-    NOT_PROMPTS,
-    SYNTHETIC,
-    TOKEN_BITS,
-    Progress,
-    Prompt,
-    Usage,
-    read_lines,
-    spelled,
-    timestamp,
-)
+from codetier.audit.lines import Progress, Prompt, Usage, read_lines, spelled
 
-import_hiding("msgspec", "typing_extensions")  # ~10 ms less at start (see hiding.py)
+import_hiding("msgspec", "typing_extensions")  # loaded already by decoded.py, so as it does
 
 import msgspec  # noqa: E402
 
 CHUNK = 1 << 16  # bytes read and decoded at a time: few enough to stay in the CPU's cache
 FAULTS = 8  # lines at fault in a block before the rest of it is read line by line
-_new = tuple.__new__  # builds a Usage or a Prompt in C (see _fast)
-
-
-# The fast path (see _fast): a whole block of lines decoded in C into these, keeping only
-# the fields the audit reads (message content, tool results etc. are skipped unread).
-# Scalars are typed Any and checked in Python exactly as usage_of / prompt_of check them;
-# a shape they cannot hold (a non-object message or usage, say) fails the block, which is
-# then read line by line.
-class _Split(msgspec.Struct, gc=False):
-    ephemeral_5m_input_tokens: Any = 0
-    ephemeral_1h_input_tokens: Any = 0
-
-
-class _Usage(msgspec.Struct, gc=False):
-    input_tokens: Any = None
-    output_tokens: Any = None
-    cache_creation_input_tokens: Any = 0
-    cache_read_input_tokens: Any = 0
-    cache_creation: _Split | None = None
-
-
-class _Block(msgspec.Struct, gc=False):
-    type: Any = None
-    text: Any = None
-
-
-class _Message(msgspec.Struct, gc=False):
-    id: Any = ""
-    model: Any = None
-    role: Any = "user"
-    usage: _Usage | None = None
-    content: str | list[_Block] | None = None
-
-
-class _Line(msgspec.Struct, gc=False):
-    type: Any = None
-    timestamp: Any = None
-    requestId: Any = ""
-    sessionId: Any = None
-    cwd: Any = None
-    isSidechain: Any = None
-    isMeta: Any = None
-    uuid: Any = None
-    message: _Message | None = None
 
 
 # ODD: a line break other than "}\n{" (or "}\r\n{"), blank lines aside: a line that does
 # not start with "{", or one that does not end with "}" (an object carried over to the
-# next line). See _gap, which blank lines fail too.
+# next line). See decoded.gap, which blank lines fail too.
 _ODD = re.compile(rb"\n(?:[^{\n]|(?<=[^}\r\n]\n)|(?<=[^}]\r\n))")
 
 
-def _gap(block: bytes) -> int:
-    """Where the first line break other than "}\n{" (or "}\r\n{") is, or -1: from one
-    newline to the next by find (memchr), a third fewer instructions than a regex, whose
-    engine steps through every byte."""
-    find, last = block.find, len(block) - 1
-    i = find(b"\n")
-    while i >= 0:
-        if i:  # the line before ends with "}" (or "}\r")
-            before = block[i - 1]
-            if before == 13:  # "\r"
-                if i >= 2 and block[i - 2] != 125:
-                    return i
-            elif before != 125:
-                return i
-        if i < last and block[i + 1] != 123:  # the next starts with "{"
-            return i
-        i = find(b"\n", i + 1)
-    return -1
-
-
 _LINES = msgspec.json.Decoder(_Line).decode_lines
-
-
-class _Slow(Exception):
-    """The block needs the line-by-line path; `at` is a byte inside the line at fault, if known."""
-
-    def __init__(self, at: int | None = None) -> None:
-        self.at = at
 
 
 _AT_BYTE = re.compile(r"\(byte (\d+)\)$")
@@ -140,12 +62,12 @@ def _fast(
     line is not a well-formed object of the expected shape, or an entry has no id of its
     own (its key is then the line's offset): the caller reads that block line by line,
     which counts malformed lines. Same entries, same checks as `read_lines`. Also returns the
-    number of lines when `whole` (checked for odd lines: see _gap) and known, else -1."""
+    number of lines when `whole` (checked for odd lines: see decoded.gap) and known, else -1."""
     if block[:1] != b"{":
         raise _Slow(0)  # read_lines counts a line that does not start with "{" as malformed
     n = -1
     if whole:
-        gap = _gap(block)
+        gap = decoded.gap(block)
         if gap < 0:
             n = 0  # every line is one decoded object (unless one holds two: see docs/spend.md)
         elif (odd := _ODD.search(block, gap)) is not None:
@@ -161,101 +83,7 @@ def _fast(
         raise _Slow(e.start) from None
     except RecursionError:  # a line nested too deep: read_lines counts it as malformed
         raise _Slow from None
-    out: list[Usage | Prompt] = []
-    last = previous[0]
-    for obj in lines:
-        message = obj.message
-        if message is None:
-            continue
-        usage = message.usage
-        if usage is not None:
-            rid = obj.requestId
-            if rid and rid == last:
-                progress.repeats += 1
-                continue
-            model, n_in, n_out = message.model, usage.input_tokens, usage.output_tokens
-            created, read = usage.cache_creation_input_tokens, usage.cache_read_input_tokens
-            message_id = message.id
-            # The checks of lines.usage_of, lines.counted inline: this runs for every usage line.
-            if not (type(model) is str and model and type(n_in) is int and type(n_out) is int
-                    and type(created) is int and type(read) is int and type(message_id) is str
-                    and type(rid) is str and not (n_in | n_out | created | read) >> TOKEN_BITS):  # fmt: skip
-                progress.malformed += 1
-                continue
-            split = usage.cache_creation  # the cache writes, as lines.usage_of has them
-            if split is None:
-                w5, w1 = created, 0
-            else:
-                w5, w1 = split.ephemeral_5m_input_tokens, split.ephemeral_1h_input_tokens
-                if not (type(w5) is int and type(w1) is int and not (w5 | w1) >> TOKEN_BITS):
-                    progress.malformed += 1
-                    continue
-            try:
-                ts = timestamp(obj.timestamp)
-            except ValueError:
-                progress.malformed += 1
-                continue
-            last = rid if rid else ""
-            if model == SYNTHETIC:
-                continue
-            if not message_id:
-                raise _Slow
-            session, project = obj.sessionId, obj.cwd
-            out.append(
-                _new(  # Usage(...) in C: a namedtuple's own __new__ is Python, run per entry here
-                    Usage,
-                    (
-                        f"{message_id}:{rid}",
-                        ts,
-                        session if type(session) is str else None,
-                        project if type(project) is str else None,
-                        model,
-                        obj.isSidechain is True,
-                        n_in,
-                        n_out,
-                        w5,
-                        w1,
-                        read,
-                    ),
-                )
-            )
-        elif obj.type == "user" and not obj.isMeta and message.role == "user":
-            content = message.content
-            if isinstance(content, list):
-                for b in content:  # a loop, not any(): most user lines are tool results
-                    if b.type == "tool_result":
-                        break  # content stays a list: not a prompt
-                else:
-                    content = "\n".join(
-                        b.text for b in content if b.type == "text" and isinstance(b.text, str)
-                    )
-            if (
-                not isinstance(content, str)
-                or not content.strip()
-                or content.lstrip().startswith(NOT_PROMPTS)
-            ):
-                continue
-            try:
-                ts = timestamp(obj.timestamp)
-            except ValueError:
-                continue
-            uuid, session, project = obj.uuid, obj.sessionId, obj.cwd
-            if not isinstance(uuid, str):
-                raise _Slow
-            out.append(
-                _new(  # Prompt(...) in C, as Usage above
-                    Prompt,
-                    (
-                        uuid,
-                        ts,
-                        session if type(session) is str else None,
-                        project if type(project) is str else None,
-                        content,
-                    ),
-                )
-            )
-    previous[0] = last
-    return out, len(lines) if n == 0 else -1
+    return decoded.entries(lines, previous, progress), len(lines) if n == 0 else -1
 
 
 def read(f: BinaryIO, progress: Progress) -> Iterator[Usage | Prompt]:
