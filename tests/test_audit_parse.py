@@ -38,6 +38,22 @@ def implementation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPat
     return str(request.param)
 
 
+def test_the_counts_before_a_fault_stay_counted() -> None:
+    """Both versions count the lines before the one that sends the block the slow way (the
+    caller puts the counts back: see parse._block)."""
+    from codetier.audit import decoded, lines, parse
+
+    block = (
+        dump({"requestId": "r", "message": {"usage": {}}})  # a repeat of "r"
+        + dump(usage_line("m1", "r1", "", "2026-11-20T09:00:00Z", 1, 1))  # malformed: no model
+        + dump(usage_line("", "r2", "claude-opus-5", "2026-11-20T09:00:01Z", 1, 1))  # no id of its own
+    ).encode()
+    progress, previous = lines.Progress(), ["r"]
+    with pytest.raises(decoded.Slow):
+        decoded.entries(parse._LINES(block), previous, progress)
+    assert (progress.repeats, progress.malformed, previous) == (1, 1, ["r"])
+
+
 # Token counts ccusage refuses (negative), or past what the ledger's 64-bit sums hold.
 _OUT_OF_RANGE = [
     (-1, 2, {}),

@@ -74,3 +74,18 @@ def test_reading_a_block_again_and_again_holds_no_more_memory() -> None:
     finally:
         tracemalloc.stop()
     assert after_many - after_few < 20_000  # a leak of one object a call would be ~1 MB
+
+
+@pytest.mark.skipif(not _built(), reason="the C speedups are not built here")
+def test_a_configure_that_fails_keeps_what_was_there() -> None:
+    """Nothing is kept from a call that fails part way: the entries are read as before."""
+    from codetier.audit import _speedups, decoded, lines, parse  # type: ignore[attr-defined]
+
+    class Plain:
+        pass
+
+    with pytest.raises(TypeError):
+        _speedups.configure(Plain, Plain, Plain, Plain, Plain, tuple, tuple, None, None, None, "x", 40)
+    block = dump(usage_line("m1", "r1", "claude-opus-5", "2026-11-20T09:00:00Z", 1, 2)).encode()
+    got = decoded.entries(parse._LINES(block), [""], lines.Progress())
+    assert [(e.key, e.input, e.output) for e in got] == [("m1:r1", 1, 2)]

@@ -12,81 +12,100 @@
 #include <Python.h>
 #include <structmember.h>
 
-/* Set by configure(): the struct classes, the entry tuples and the helpers. */
+/* Set by configure(), all at once: the struct classes, the entry tuples and the helpers. */
+static int ready;
 static PyTypeObject *line_t, *message_t, *usage_t, *split_t, *block_t, *usage_tuple, *prompt_tuple;
 static PyObject *fromisoformat, *prompt_of, *slow, *synthetic;
+static long long token_limit; /* 2 ** lines.TOKEN_BITS */
 static PyObject *s_user, *s_tool_result, *s_empty, *s_repeats, *s_malformed, *zero;
 
-static Py_ssize_t l_type, l_timestamp, l_request_id, l_session_id, l_cwd, l_sidechain, l_meta, l_message;
-static Py_ssize_t m_id, m_model, m_role, m_usage, m_content;
-static Py_ssize_t u_in, u_out, u_created, u_read, u_split;
-static Py_ssize_t s_5m, s_1h, b_type;
+/* Where each field the loop reads sits in its struct. */
+static struct layout {
+    Py_ssize_t l_type, l_timestamp, l_request_id, l_session_id, l_cwd, l_sidechain, l_meta, l_message;
+    Py_ssize_t m_id, m_model, m_role, m_usage, m_content;
+    Py_ssize_t u_in, u_out, u_created, u_read, u_split;
+    Py_ssize_t s_5m, s_1h, b_type;
+} at;
 
-#define SLOT(obj, offset) (*(PyObject **)((char *)(obj) + (offset)))
-#define TOKEN_LIMIT (1LL << 40) /* lines.TOKEN_BITS */
+#define SLOT(obj, field) (*(PyObject **)((char *)(obj) + at.field))
 
 static int
-offset_of(PyTypeObject *type, const char *name, Py_ssize_t *offset)
+offset_of(PyObject *type, const char *name, Py_ssize_t *offset)
 {
-    PyObject *d = PyDict_GetItemString(type->tp_dict, name); /* borrowed */
+    PyObject *d = PyDict_GetItemString(((PyTypeObject *)type)->tp_dict, name); /* borrowed */
     if (d == NULL || !Py_IS_TYPE(d, &PyMemberDescr_Type)
         || ((PyMemberDescrObject *)d)->d_member->type != T_OBJECT_EX) {
-        PyErr_Format(PyExc_TypeError, "%s.%s is not an object slot", type->tp_name, name);
+        PyErr_Format(PyExc_TypeError, "%s.%s is not an object slot", ((PyTypeObject *)type)->tp_name, name);
         return -1;
     }
     *offset = ((PyMemberDescrObject *)d)->d_member->offset;
     return 0;
 }
 
-static int
-keep_type(PyObject *arg, PyTypeObject **into)
+static void
+keep(PyObject *arg, PyObject **into)
 {
-    if (!PyType_Check(arg)) {
-        PyErr_SetString(PyExc_TypeError, "expected a class");
-        return -1;
-    }
     Py_INCREF(arg);
-    Py_XSETREF(*into, (PyTypeObject *)arg);
-    return 0;
+    Py_XSETREF(*into, arg);
 }
 
+/* configure(Line, Message, Usage, Split, Block, UsageTuple, PromptTuple, fromisoformat, prompt,
+ * Slow, SYNTHETIC, TOKEN_BITS): nothing is kept unless all of it is as expected. */
 static PyObject *
 configure(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 11) {
-        PyErr_SetString(PyExc_TypeError, "configure takes 11 arguments");
+    struct layout where;
+    long bits;
+    if (nargs != 12) {
+        PyErr_SetString(PyExc_TypeError, "configure takes 12 arguments");
         return NULL;
     }
-    if (keep_type(args[0], &line_t) || keep_type(args[1], &message_t) || keep_type(args[2], &usage_t)
-        || keep_type(args[3], &split_t) || keep_type(args[4], &block_t) || keep_type(args[5], &usage_tuple)
-        || keep_type(args[6], &prompt_tuple))
-        return NULL;
-    if (!PyType_IsSubtype(usage_tuple, &PyTuple_Type) || !PyType_IsSubtype(prompt_tuple, &PyTuple_Type)) {
-        PyErr_SetString(PyExc_TypeError, "Usage and Prompt must be tuples");
+    for (int i = 0; i < 7; i++)
+        if (!PyType_Check(args[i])) {
+            PyErr_SetString(PyExc_TypeError, "configure: expected a class");
+            return NULL;
+        }
+    if (!PyType_IsSubtype((PyTypeObject *)args[5], &PyTuple_Type)
+        || !PyType_IsSubtype((PyTypeObject *)args[6], &PyTuple_Type) || !PyUnicode_CheckExact(args[10])) {
+        PyErr_SetString(PyExc_TypeError, "configure: Usage and Prompt must be tuples, SYNTHETIC a str");
         return NULL;
     }
-    Py_INCREF(args[7]);
-    Py_XSETREF(fromisoformat, args[7]);
-    Py_INCREF(args[8]);
-    Py_XSETREF(prompt_of, args[8]);
-    Py_INCREF(args[9]);
-    Py_XSETREF(slow, args[9]);
-    Py_INCREF(args[10]);
-    Py_XSETREF(synthetic, args[10]);
-    if (offset_of(line_t, "type", &l_type) || offset_of(line_t, "timestamp", &l_timestamp)
-        || offset_of(line_t, "requestId", &l_request_id) || offset_of(line_t, "sessionId", &l_session_id)
-        || offset_of(line_t, "cwd", &l_cwd) || offset_of(line_t, "isSidechain", &l_sidechain)
-        || offset_of(line_t, "isMeta", &l_meta) || offset_of(line_t, "message", &l_message)
-        || offset_of(message_t, "id", &m_id) || offset_of(message_t, "model", &m_model)
-        || offset_of(message_t, "role", &m_role) || offset_of(message_t, "usage", &m_usage)
-        || offset_of(message_t, "content", &m_content) || offset_of(usage_t, "input_tokens", &u_in)
-        || offset_of(usage_t, "output_tokens", &u_out)
-        || offset_of(usage_t, "cache_creation_input_tokens", &u_created)
-        || offset_of(usage_t, "cache_read_input_tokens", &u_read)
-        || offset_of(usage_t, "cache_creation", &u_split)
-        || offset_of(split_t, "ephemeral_5m_input_tokens", &s_5m)
-        || offset_of(split_t, "ephemeral_1h_input_tokens", &s_1h) || offset_of(block_t, "type", &b_type))
+    bits = PyLong_AsLong(args[11]);
+    if (bits == -1 && PyErr_Occurred())
         return NULL;
+    if (bits < 1 || bits > 62) {
+        PyErr_SetString(PyExc_TypeError, "configure: TOKEN_BITS out of range");
+        return NULL;
+    }
+    if (offset_of(args[0], "type", &where.l_type) || offset_of(args[0], "timestamp", &where.l_timestamp)
+        || offset_of(args[0], "requestId", &where.l_request_id)
+        || offset_of(args[0], "sessionId", &where.l_session_id) || offset_of(args[0], "cwd", &where.l_cwd)
+        || offset_of(args[0], "isSidechain", &where.l_sidechain) || offset_of(args[0], "isMeta", &where.l_meta)
+        || offset_of(args[0], "message", &where.l_message) || offset_of(args[1], "id", &where.m_id)
+        || offset_of(args[1], "model", &where.m_model) || offset_of(args[1], "role", &where.m_role)
+        || offset_of(args[1], "usage", &where.m_usage) || offset_of(args[1], "content", &where.m_content)
+        || offset_of(args[2], "input_tokens", &where.u_in) || offset_of(args[2], "output_tokens", &where.u_out)
+        || offset_of(args[2], "cache_creation_input_tokens", &where.u_created)
+        || offset_of(args[2], "cache_read_input_tokens", &where.u_read)
+        || offset_of(args[2], "cache_creation", &where.u_split)
+        || offset_of(args[3], "ephemeral_5m_input_tokens", &where.s_5m)
+        || offset_of(args[3], "ephemeral_1h_input_tokens", &where.s_1h)
+        || offset_of(args[4], "type", &where.b_type))
+        return NULL;
+    keep(args[0], (PyObject **)&line_t);
+    keep(args[1], (PyObject **)&message_t);
+    keep(args[2], (PyObject **)&usage_t);
+    keep(args[3], (PyObject **)&split_t);
+    keep(args[4], (PyObject **)&block_t);
+    keep(args[5], (PyObject **)&usage_tuple);
+    keep(args[6], (PyObject **)&prompt_tuple);
+    keep(args[7], &fromisoformat);
+    keep(args[8], &prompt_of);
+    keep(args[9], &slow);
+    keep(args[10], &synthetic);
+    token_limit = 1LL << bits;
+    at = where;
+    ready = 1;
     Py_RETURN_NONE;
 }
 
@@ -99,7 +118,7 @@ counted(PyObject *v)
     if (!PyLong_CheckExact(v))
         return 0;
     n = PyLong_AsLongLongAndOverflow(v, &overflow);
-    return !overflow && n >= 0 && n < TOKEN_LIMIT;
+    return !overflow && n >= 0 && n < token_limit;
 }
 
 static int
@@ -320,7 +339,7 @@ entries(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_TypeError, "entries(lines: list, previous: [str], progress)");
         return NULL;
     }
-    if (line_t == NULL) {
+    if (!ready) {
         PyErr_SetString(PyExc_RuntimeError, "configure() first");
         return NULL;
     }
@@ -357,6 +376,17 @@ entries(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             PyErr_SetObject(slow, fault);
             Py_DECREF(fault);
         }
+    }
+    if (got < 0) { /* the counts of the lines before the fault are added all the same, as in Python */
+        PyObject *type, *value, *traceback;
+        PyErr_Fetch(&type, &value, &traceback);
+        if (add_to(progress, s_repeats, repeats) < 0 || add_to(progress, s_malformed, malformed) < 0) {
+            Py_XDECREF(type);
+            Py_XDECREF(value);
+            Py_XDECREF(traceback);
+        }
+        else
+            PyErr_Restore(type, value, traceback);
     }
     if (got < 0 || add_to(progress, s_repeats, repeats) < 0 || add_to(progress, s_malformed, malformed) < 0) {
         Py_DECREF(out);

@@ -194,7 +194,7 @@ try:
     from codetier.audit import _speedups
 
     _speedups.configure(_Line, _Message, _Usage, _Split, _Block, Usage, Prompt, dt.datetime.fromisoformat,
-                        prompt, Slow, SYNTHETIC)  # fmt: skip
+                        prompt, Slow, SYNTHETIC, TOKEN_BITS)  # fmt: skip
 except ImportError:  # not built: no compiler where it was installed
     pass
 except TypeError:  # a msgspec that keeps struct fields other than in slots: not for the C code
