@@ -28,7 +28,7 @@ class Slow(Exception):
 
 # A whole block of lines decoded in C into these (see parse._fast), keeping only
 # the fields the audit reads (message content, tool results etc. are skipped unread).
-# Scalars are typed Any and checked in Python exactly as usage_of / prompt_of check them;
+# Scalars are typed Any and checked (by py_entries or its C twin) as usage_of / prompt_of do;
 # a shape they cannot hold (a non-object message or usage, say) fails the block, which is
 # then read line by line.
 class _Split(msgspec.Struct, gc=False):

@@ -17,7 +17,7 @@ from codetier.audit.decoded import _Line
 from codetier.audit.hiding import import_hiding
 from codetier.audit.lines import Progress, Prompt, Usage, read_lines, spelled
 
-import_hiding("msgspec", "typing_extensions")  # loaded already by decoded.py, so as it does
+import_hiding("msgspec", "typing_extensions")  # a no-op: decoded.py has imported it so
 
 import msgspec  # noqa: E402
 
