@@ -68,6 +68,7 @@ _BAD = [
     " " + _GOOD[1],  # indented: counted as malformed, still read
     "\n",
     "[1, 2]\n",
+    _GOOD[0].strip() + " " + _GOOD[1],  # two objects on one line: malformed to read_lines and ccusage
     *(  # token counts out of range (see test_token_counts_out_of_range_make_the_line_malformed)
         dump(usage_line(f"m{n}", f"r{n}", "claude-opus-5", "2026-11-20T09:00:07Z", n_in, n_out, **kw))
         for n, (n_in, n_out, kw) in enumerate(_OUT_OF_RANGE)
@@ -114,6 +115,20 @@ def test_block_decoding_matches_reading_line_by_line(bad: int) -> None:
         ("\r\n \t\n", 0, 0),
         ('{"type":"user","x":' + "[" * 100_000 + "\n", 1, 0),
         ('{"type":"user","x":' + "[" * 100_000 + "]" * 100_000 + "}\n", 1, 0),
+        (
+            dump(prompt_line("one", "2026-11-20T09:00:00Z", "t1")).strip()
+            + " "
+            + dump(prompt_line("two", "2026-11-20T09:00:00Z", "t2")),
+            1,
+            0,
+        ),
+        (
+            dump(prompt_line("one", "2026-11-20T09:00:00Z", "t1")).strip()
+            + dump(prompt_line("two", "2026-11-20T09:00:00Z", "t2"))
+            + "\n",
+            1,
+            0,
+        ),
     ],
     ids=[
         "indented",
@@ -124,6 +139,8 @@ def test_block_decoding_matches_reading_line_by_line(bad: int) -> None:
         "blank with spaces",
         "nested too deep",
         "nested too deep, closed",
+        "two objects on a line",
+        "two objects on a line, then a blank line",
     ],
 )
 def test_each_odd_line_is_counted_once(bad: str, malformed: int, entries: int) -> None:
@@ -316,4 +333,5 @@ def test_gap_finds_what_the_regex_finds() -> None:
     blocks += [b"{" + b"".join(rng.choices(parts, k=rng.randrange(1, 30))) for _ in range(20_000)]
     for block in blocks:
         want = m.start() if (m := GAP.search(block)) else -1
-        assert decoded.gap(block) == want, block
+        newlines = block.count(b"\n", 0, want + 1) if want >= 0 else block.count(b"\n")
+        assert decoded.gap(block) == (want, newlines), block

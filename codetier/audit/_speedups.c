@@ -400,12 +400,13 @@ entries(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return out;
 }
 
-/* parse._py_gap: where the first line break other than "}\n{" (or "}\r\n{") is, or -1. */
+/* decoded.py_gap: where the first line break other than "}\n{" (or "}\r\n{") is, or -1,
+ * and the number of newlines up to it. */
 static PyObject *
 gap(PyObject *module, PyObject *arg)
 {
     const char *b, *p;
-    Py_ssize_t n, i;
+    Py_ssize_t n, i, lines = 0;
     if (!PyBytes_Check(arg)) {
         PyErr_SetString(PyExc_TypeError, "gap(block: bytes)");
         return NULL;
@@ -414,18 +415,19 @@ gap(PyObject *module, PyObject *arg)
     n = PyBytes_GET_SIZE(arg);
     for (p = memchr(b, '\n', n); p != NULL; p = memchr(p + 1, '\n', n - i - 1)) {
         i = p - b;
+        lines++;
         if (i) {
             if (b[i - 1] == '\r') {
                 if (i >= 2 && b[i - 2] != '}')
-                    return PyLong_FromSsize_t(i);
+                    return Py_BuildValue("nn", i, lines);
             }
             else if (b[i - 1] != '}')
-                return PyLong_FromSsize_t(i);
+                return Py_BuildValue("nn", i, lines);
         }
         if (i < n - 1 && b[i + 1] != '{')
-            return PyLong_FromSsize_t(i);
+            return Py_BuildValue("nn", i, lines);
     }
-    return PyLong_FromLong(-1);
+    return Py_BuildValue("nn", (Py_ssize_t)-1, lines);
 }
 
 static PyMethodDef methods[] = {

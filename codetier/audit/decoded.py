@@ -69,24 +69,26 @@ class _Line(msgspec.Struct, gc=False):
     message: _Message | None = None
 
 
-def py_gap(block: bytes) -> int:
-    """Where the first line break other than "}\n{" (or "}\r\n{") is, or -1: from one
-    newline to the next by find (memchr), a third fewer instructions than a regex, whose
-    engine steps through every byte."""
+def py_gap(block: bytes) -> tuple[int, int]:
+    """Where the first line break other than "}\n{" (or "}\r\n{") is, or -1, and the
+    number of newlines up to it (all of them, with -1): from one newline to the next by
+    find (memchr), a third fewer instructions than a regex, whose engine steps through
+    every byte."""
     find, last = block.find, len(block) - 1
-    i = find(b"\n")
+    i, n = find(b"\n"), 0
     while i >= 0:
+        n += 1
         if i:  # the line before ends with "}" (or "}\r")
             before = block[i - 1]
             if before == 13:  # "\r"
                 if i >= 2 and block[i - 2] != 125:
-                    return i
+                    return i, n
             elif before != 125:
-                return i
+                return i, n
         if i < last and block[i + 1] != 123:  # the next starts with "{"
-            return i
+            return i, n
         i = find(b"\n", i + 1)
-    return -1
+    return -1, n
 
 
 def prompt(obj: _Line) -> Prompt | None:
@@ -188,7 +190,7 @@ def py_entries(lines: list[_Line], previous: list[str], progress: Progress) -> l
     return out
 
 
-gap: Callable[[bytes], int] = py_gap
+gap: Callable[[bytes], tuple[int, int]] = py_gap
 entries: Callable[[list[_Line], list[str], Progress], list[Usage | Prompt]] = py_entries
 try:
     from codetier.audit import _speedups

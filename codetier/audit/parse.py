@@ -62,16 +62,13 @@ def _fast(
     line is not a well-formed object of the expected shape, or an entry has no id of its
     own (its key is then the line's offset): the caller reads that block line by line,
     which counts malformed lines. Same entries, same checks as `read_lines`. Also returns the
-    number of lines when `whole` (checked for odd lines: see decoded.gap) and known, else -1."""
+    number of lines when `whole` (checked for odd lines: see decoded.gap), else -1."""
     if block[:1] != b"{":
         raise _Slow(0)  # read_lines counts a line that does not start with "{" as malformed
-    n = -1
-    if whole:
-        gap = decoded.gap(block)
-        if gap < 0:
-            n = 0  # every line is one decoded object (unless one holds two: see docs/spend.md)
-        elif (odd := _ODD.search(block, gap)) is not None:
-            raise _Slow(odd.start() + 1)
+    gap, n = decoded.gap(block)
+    clean = gap < 0  # then every line holds an object, and there are n lines
+    if whole and not clean and (odd := _ODD.search(block, gap)) is not None:
+        raise _Slow(odd.start() + 1)
     try:
         lines = _LINES(block)
     except msgspec.DecodeError as e:  # "JSON is malformed: ... (byte N)" names where
@@ -83,7 +80,10 @@ def _fast(
         raise _Slow(e.start) from None
     except RecursionError:  # a line nested too deep: read_lines counts it as malformed
         raise _Slow from None
-    return decoded.entries(lines, previous, progress), len(lines) if n == 0 else -1
+    if len(lines) > (n if clean else sum(1 for line in block.split(b"\n") if line.strip())):
+        raise _Slow  # a line holding two objects, which read_lines (as ccusage) finds malformed
+    out = decoded.entries(lines, previous, progress)
+    return out, (n if clean else block.count(b"\n")) if whole else -1
 
 
 def read(f: BinaryIO, progress: Progress) -> Iterator[Usage | Prompt]:
