@@ -1,9 +1,9 @@
 /* The block decoder's per-line loop and its odd-line check in C (see parse.py):
- * `entries` is parse._py_entries and `gap` is parse._py_gap, line for line. Tests run
+ * `entries` is decoded.py_entries and `gap` is decoded.py_gap, line for line. Tests run
  * every case of tests/test_audit_parse.py through both. Where this cannot be built,
- * parse.py runs the Python versions.
+ * decoded.py runs the Python versions.
  *
- * The decoded lines are msgspec structs of the classes parse.py defines; their fields
+ * The decoded lines are msgspec structs of the classes decoded.py defines; their fields
  * are slots, read here at the offsets their member descriptors give (as the
  * interpreter's own specialised LOAD_ATTR does). An object of any other class makes
  * the block take the line-by-line path, as a shape msgspec could not hold would. */
@@ -293,7 +293,7 @@ usage_entry(PyObject *obj, PyObject *message, PyObject *usage, PyObject **last, 
 }
 
 /* obj.type == "user" and not obj.isMeta and message.role == "user", and its content not a
- * list holding a tool result: then parse._prompt decides (few lines get this far). */
+ * list holding a tool result: then decoded.prompt decides (few lines get this far). */
 static int
 prompt_entry(PyObject *obj, PyObject *message, PyObject *out)
 {
